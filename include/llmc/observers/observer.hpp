@@ -1,0 +1,106 @@
+// Observer: watches a weight or activation and turns what it saw into qparams — the C++ twin of
+// llm-compressor's Observer (LC reference §5.1). Subclasses implement
+// update_statistics_from_observed(); statistics live in a name → tensor map under upstream's
+// attribute names ("min_vals", "max_vals", "_imatrix_sum", ...) so the distributed layer can
+// all-reduce the accumulators each observer declares.
+//
+//   auto obs = llmc::load_observer("memoryless_mse", "weight", args);
+//   (*obs)(weight);
+//   llmc::QParams q = obs->get_qparams();
+#pragma once
+
+#include <llmc/quant/quantization_args.hpp>
+
+#include <ATen/ATen.h>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace torch::nn {
+class Module;
+}
+
+namespace llmc {
+
+class FusionGroup;
+
+struct QParams {
+  at::Tensor scale;
+  at::Tensor zero_point;
+  std::optional<at::Tensor> global_scale;
+};
+
+// How an accumulator is combined across ranks (upstream's dist.ReduceOp; AVG = mean of ranks).
+enum class ReduceOp { Sum, Min, Max, Avg };
+
+class Observer {
+ public:
+  // `base_name` is one of weight, input, output, q, k, v. `observer_kwargs` are merged into
+  // args.observer_kwargs (upstream mutates the shared args; we keep our own copy).
+  Observer(std::string base_name, QuantizationArgs args,
+           const nlohmann::json& observer_kwargs = nlohmann::json::object());
+  virtual ~Observer();
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  // Upstream forward(): skip empty tensors; weights already observed are not re-observed;
+  // flatten_for_calibration, update statistics, then let fused partners observe.
+  Observer& operator()(const at::Tensor& observed);
+
+  // Global scale (TENSOR_GROUP only, from this and fused observers' post-search ranges),
+  // calculate_qparams, then delete the statistics (cooperatively when fused).
+  QParams get_qparams();
+  std::optional<at::Tensor> get_global_scale();
+
+  bool has_statistics() const;
+  // The statistics named by stats_attrs(); throws when missing.
+  std::map<std::string, at::Tensor> get_statistics() const;
+  void delete_statistics(bool check_fused = true);
+
+  // Accumulators to all-reduce across ranks before qparams are computed (upstream's
+  // _act_sync_dict): name in statistics() → op. Empty for memoryless observers.
+  virtual std::vector<std::pair<std::string, ReduceOp>> accumulators() const { return {}; }
+  // Mutable access for the distributed layer and for adopting state (e.g. imatrix sums).
+  std::map<std::string, at::Tensor>& statistics() { return statistics_; }
+  const std::map<std::string, at::Tensor>& statistics() const { return statistics_; }
+
+  // Module lifecycle hooks (imatrix registers its input hook here); no-ops by default.
+  virtual void attach(torch::nn::Module& module);
+  virtual void detach(torch::nn::Module& module);
+
+  const std::string& base_name() const { return base_name_; }
+  const QuantizationArgs& args() const { return args_; }
+  bool is_weight_observer() const { return base_name_ == "weight"; }
+
+  // Fused global-scale groups (LC §5.7): set by FusionGroup::link.
+  std::shared_ptr<FusionGroup> fusion_group() const { return fusion_group_; }
+  void set_fusion_group(std::shared_ptr<FusionGroup> group) { fusion_group_ = std::move(group); }
+
+ protected:
+  // `observed` is flatten_for_calibration's (num_observations, *qparam_shape, group) tensor.
+  virtual void update_statistics_from_observed(const at::Tensor& observed) = 0;
+  // Attribute names that must all be present for has_statistics().
+  virtual std::vector<std::string> stats_attrs() const { return {"min_vals", "max_vals"}; }
+
+  std::string base_name_;
+  QuantizationArgs args_;
+  std::map<std::string, at::Tensor> statistics_;
+
+ private:
+  friend class FusionGroup;
+  void delete_own_statistics();
+  std::shared_ptr<FusionGroup> fusion_group_;
+};
+
+// Creates an observer by registry name (case/separator-insensitive) with the given args.
+std::unique_ptr<Observer> load_observer(const std::string& name, const std::string& base_name,
+                                        const QuantizationArgs& args,
+                                        const nlohmann::json& observer_kwargs =
+                                            nlohmann::json::object());
+
+}  // namespace llmc

@@ -1,0 +1,38 @@
+// Scale / zero-point math of compressed-tensors (LC reference §6.1–6.4, §6.6):
+// calculate_qparams, the NVFP4 global scale, and the qparam shapes per strategy.
+//
+//   auto [scale, zp] = llmc::calculate_qparams(min_vals, max_vals, args);
+#pragma once
+
+#include <llmc/quant/quantization_args.hpp>
+
+#include <ATen/ATen.h>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace llmc {
+
+// (scale, zero_point). Arithmetic runs in min/max's dtype exactly as upstream (bf16 stays bf16);
+// zero-scale replacement by the dtype's eps, zp rounded half-to-even into args.zp_dtype.
+std::pair<at::Tensor, at::Tensor> calculate_qparams(
+    const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
+    const std::optional<at::Tensor>& global_scale = std::nullopt);
+
+// NVFP4 global scale 2688/amax, computed in the input dtype, NaN/inf → 1, returned fp32 (1,).
+at::Tensor generate_gparam(const at::Tensor& min_vals, const at::Tensor& max_vals,
+                           double scale_data_max = 448.0, double quant_data_max = 6.0);
+
+// Clamp to the dtype's finite range and round into it: float dtypes cast (RNE), integer
+// dtypes round half-to-even. Returns a tensor of `dtype` (upstream's round_to_quantized_type_dtype
+// with cast_to_original_dtype=False).
+at::Tensor round_to_quantized_type_dtype(const at::Tensor& tensor, c10::ScalarType dtype);
+
+// Clamp to [q_min, q_max] of args and round (int: half-to-even, fp8: e4m3 cast, fp4: E2M1),
+// keeping the input dtype.
+at::Tensor round_to_quantized_type_args(const at::Tensor& tensor, const QuantizationArgs& args);
+
+// Shape of weight_scale / weight_zero_point for a 2-D weight of `weight_shape` (LC §6.6).
+std::vector<int64_t> qparam_shape(const QuantizationArgs& args, at::IntArrayRef weight_shape);
+
+}  // namespace llmc

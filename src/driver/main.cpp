@@ -1,0 +1,2 @@
+#include <iostream>
+int main() { std::cout << "llmc\n"; return 0; }
