@@ -1,0 +1,18 @@
+// llmc: importance-matrix guided LLM quantization in C++ (llm-compressor's names and
+// semantics, compressed-tensors' formats). This umbrella header pulls in the public API.
+//
+//   #include <llmc/llmc.hpp>
+//   auto scheme = llmc::preset_name_to_scheme("W4A16", {"Linear"});
+#pragma once
+
+#include <llmc/error.hpp>
+#include <llmc/version.hpp>
+#include <llmc/io/safetensors.hpp>
+#include <llmc/observers/observer.hpp>
+#include <llmc/quant/forward.hpp>
+#include <llmc/quant/packing.hpp>
+#include <llmc/quant/presets.hpp>
+#include <llmc/quant/qparams.hpp>
+#include <llmc/quant/quantization_args.hpp>
+#include <llmc/quant/quantization_config.hpp>
+#include <llmc/quant/quantization_scheme.hpp>
