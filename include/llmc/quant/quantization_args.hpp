@@ -3,7 +3,11 @@
 // defaults, aliases, validation and JSON spellings.
 //
 //   auto args = llmc::QuantizationArgs().num_bits(4).group_size(128).validated();
-//   // args.strategy() == QuantizationStrategy::Group, args.observer() == "memoryless_minmax"
+//   // args.strategy() == QuantizationStrategy::Group, args.zp_dtype() == torch.int8
+//
+// Pinned upstream is CT 0.19: args no longer infer an observer (observer stays null; llm-compressor
+// picks "memoryless_minmax" for weights and "minmax" otherwise when it builds the observer), and
+// group activation ordering was removed ("group"/"dynamic"/true are rejected).
 #pragma once
 
 #include <torch/arg.h>
@@ -21,7 +25,9 @@ enum class QuantizationType { Int, Float };
 enum class QuantizationStrategy { Tensor, Channel, Group, Block, Token, TensorGroup, AttnHead };
 // compressed-tensors' `dynamic`: False, True or "local" (only local scales dynamic; NVFP4).
 enum class DynamicType { Static, Dynamic, Local };
-// GPTQ activation ordering; "dynamic" is an alias of Group and "static" of Weight.
+// GPTQ activation ordering. "static" parses as Weight (upstream alias). Group ("dynamic") was
+// removed in CT 0.19: the parsers and validated() reject it; the value stays so that code
+// naming it still compiles and gets a clear error.
 enum class ActivationOrdering { Group, Weight };
 
 // Upstream string spellings ("int", "tensor_group", "local", "weight", ...).
@@ -55,8 +61,11 @@ struct QuantizationArgs {
   // Observer keyword arguments (maxshrink, grid, norm, ...), kept as JSON like upstream's dict.
   TORCH_ARG(nlohmann::json, observer_kwargs) = nlohmann::json::object();
 
-  // Applies upstream's model validator: infers strategy, observer and zp_dtype, checks every
-  // rule of LC §4.1 and throws llmc::Error naming the field and the allowed values.
+ public:  // TORCH_ARG leaves the access specifier at private
+
+  // Applies upstream's field and model validators: infers strategy and zp_dtype, checks every
+  // rule of LC §4.1 (as of CT 0.19) plus num_bits (int 1..32, float 4/8), and throws
+  // llmc::Error naming the field and the allowed values.
   QuantizationArgs validated() const;
 
   // Integer/float range of the quantized type: int b-bit is signed [-2^(b-1), 2^(b-1)-1];
@@ -64,13 +73,15 @@ struct QuantizationArgs {
   double q_min() const;
   double q_max() const;
   // Storage dtype of quantized values (int8/int16/int32, float8_e4m3fn; fp4 stays float).
+  // Throws for num_bits outside what validated() accepts.
   c10::ScalarType pytorch_dtype() const;
   // True for MXFP4/MXFP8: float 4 or 8 bits, group 32, uint8 exponent scales (LC §6.4).
   bool is_mx() const;
   bool is_fp4() const { return type_ == QuantizationType::Float && num_bits_ == 4; }
 
   // compressed-tensors' JSON (model_dump): every field, enums as strings, dtypes "torch.xxx",
-  // zp_dtype null when symmetric. from_json rejects unknown keys (pydantic extra="forbid").
+  // zp_dtype null when symmetric. from_json rejects unknown keys (pydantic extra="forbid"),
+  // accepts "RxC" block strings and "xxx"/"torch.xxx" dtypes, and returns validated args.
   nlohmann::json to_json() const;
   static QuantizationArgs from_json(const nlohmann::json& json);
 

@@ -29,6 +29,8 @@ struct QuantizationConfig {
   TORCH_ARG(std::optional<double>, global_compression_ratio) = std::nullopt;
   TORCH_ARG(std::vector<std::string>, ignore);
 
+ public:  // TORCH_ARG leaves the access specifier at private
+
   // True when calibration data is needed (kv cache, imatrix_mse weights, static inputs or
   // outputs) — the rule of LC §3.2.
   bool requires_calibration_data() const;

@@ -22,6 +22,8 @@ struct QuantizationScheme {
   // "mixed-precision".
   TORCH_ARG(std::optional<std::string>, format) = std::nullopt;
 
+ public:  // TORCH_ARG leaves the access specifier at private
+
   // Validates every args and the scheme rules of LC §4.2; throws llmc::Error.
   QuantizationScheme validated() const;
 
