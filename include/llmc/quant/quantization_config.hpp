@@ -36,9 +36,11 @@ struct QuantizationConfig {
   bool requires_calibration_data() const;
 
   nlohmann::json to_json() const;
-  // Accepts list-valued groups (`group: ["Linear"]` → preset named by the group key);
-  // extra keys are ignored as upstream does (extra="ignore").
+  // Accepts list-valued groups (`W4A16: ["Linear"]` → the preset named by the group key);
+  // extra keys are ignored as upstream does (extra="ignore"). nlohmann::json sorts keys, so
+  // pass an ordered_json to keep the groups in file order.
   static QuantizationConfig from_json(const nlohmann::json& json);
+  static QuantizationConfig from_json(const nlohmann::ordered_json& json);
 };
 
 }  // namespace llmc
