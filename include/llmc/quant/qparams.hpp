@@ -13,8 +13,16 @@
 
 namespace llmc {
 
+// (q_min, q_max) of args as 0-dim fp32 tensors on `device`, like CT's calculate_range; they
+// take part in type promotion exactly as upstream's (a 0-dim bf16 min promotes to fp32).
+std::pair<at::Tensor, at::Tensor> calculate_range(const QuantizationArgs& args,
+                                                  at::Device device);
+
 // (scale, zero_point). Arithmetic runs in min/max's dtype exactly as upstream (bf16 stays bf16);
 // zero-scale replacement by the dtype's eps, zp rounded half-to-even into args.zp_dtype.
+// Requires validated args. Throws llmc::Error when min/max hold NaN or inf (a NaN weight reaches
+// every observer's min/max, so this is where non-finite weights are reported) and for
+// asymmetric FP4 (NotImplementedError upstream).
 std::pair<at::Tensor, at::Tensor> calculate_qparams(
     const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
     const std::optional<at::Tensor>& global_scale = std::nullopt);
@@ -24,15 +32,23 @@ at::Tensor generate_gparam(const at::Tensor& min_vals, const at::Tensor& max_val
                            double scale_data_max = 448.0, double quant_data_max = 6.0);
 
 // Clamp to the dtype's finite range and round into it: float dtypes cast (RNE), integer
-// dtypes round half-to-even. Returns a tensor of `dtype` (upstream's round_to_quantized_type_dtype
-// with cast_to_original_dtype=False).
-at::Tensor round_to_quantized_type_dtype(const at::Tensor& tensor, c10::ScalarType dtype);
+// dtypes round half-to-even. Returns a tensor of `dtype` (upstream's
+// round_to_quantized_type_dtype with cast_to_original_dtype=False), or of the input's dtype
+// when `cast_to_original_dtype`.
+at::Tensor round_to_quantized_type_dtype(const at::Tensor& tensor, c10::ScalarType dtype,
+                                         bool cast_to_original_dtype = false);
 
 // Clamp to [q_min, q_max] of args and round (int: half-to-even, fp8: e4m3 cast, fp4: E2M1),
 // keeping the input dtype.
 at::Tensor round_to_quantized_type_args(const at::Tensor& tensor, const QuantizationArgs& args);
+// Same with the range given as calculate_range's tensors (the forward pass reuses them).
+at::Tensor round_to_quantized_type_args(const at::Tensor& tensor, const QuantizationArgs& args,
+                                        const at::Tensor& q_min, const at::Tensor& q_max);
 
-// Shape of weight_scale / weight_zero_point for a 2-D weight of `weight_shape` (LC §6.6).
-std::vector<int64_t> qparam_shape(const QuantizationArgs& args, at::IntArrayRef weight_shape);
+// Shape of <base>_scale / <base>_zero_point registered by CT's initialize_qparams for an
+// observed tensor of `observed_shape` (LC §6.6): tensor (1,), channel (rows, 1), group and
+// tensor_group (*leading, ceil(cols/gs)), block (ceil(R/bh), ceil(C/bw)), attn_head
+// (heads, 1, 1). Token (dynamic only) and too few dimensions throw llmc::Error.
+std::vector<int64_t> qparam_shape(const QuantizationArgs& args, at::IntArrayRef observed_shape);
 
 }  // namespace llmc
