@@ -12,7 +12,6 @@
 #include <llmc/quant/quantization_args.hpp>
 
 #include <ATen/ATen.h>
-#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -40,20 +39,26 @@ enum class ReduceOp { Sum, Min, Max, Avg };
 
 class Observer {
  public:
-  // `base_name` is one of weight, input, output, q, k, v. `observer_kwargs` are merged into
-  // args.observer_kwargs (upstream mutates the shared args; we keep our own copy).
+  // `base_name` is one of weight, input, output, q, k, v (anything else throws). Args without a
+  // strategy are validated first (upstream only ever sees validated pydantic args).
+  // `observer_kwargs` are merged into args.observer_kwargs (upstream mutates the shared args;
+  // we keep our own copy).
   Observer(std::string base_name, QuantizationArgs args,
            const nlohmann::json& observer_kwargs = nlohmann::json::object());
   virtual ~Observer();
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
+  // Registry name of the concrete observer ("memoryless_mse"); used in error messages.
+  virtual std::string name() const = 0;
+
   // Upstream forward(): skip empty tensors; weights already observed are not re-observed;
   // flatten_for_calibration, update statistics, then let fused partners observe.
   Observer& operator()(const at::Tensor& observed);
 
   // Global scale (TENSOR_GROUP only, from this and fused observers' post-search ranges),
-  // calculate_qparams, then delete the statistics (cooperatively when fused).
+  // calculate_qparams, then delete the statistics (cooperatively when fused). Throws when there
+  // are no statistics or they hold NaN (a NaN in the observed values).
   QParams get_qparams();
   std::optional<at::Tensor> get_global_scale();
 
@@ -76,10 +81,11 @@ class Observer {
   const std::string& base_name() const { return base_name_; }
   const QuantizationArgs& args() const { return args_; }
   bool is_weight_observer() const { return base_name_ == "weight"; }
+  // "memoryless_mse observer of weight": the prefix of every error this observer throws.
+  std::string describe() const;
 
   // Fused global-scale groups (LC §5.7): set by FusionGroup::link.
   std::shared_ptr<FusionGroup> fusion_group() const { return fusion_group_; }
-  void set_fusion_group(std::shared_ptr<FusionGroup> group) { fusion_group_ = std::move(group); }
 
  protected:
   // `observed` is flatten_for_calibration's (num_observations, *qparam_shape, group) tensor.
@@ -87,17 +93,23 @@ class Observer {
   // Attribute names that must all be present for has_statistics().
   virtual std::vector<std::string> stats_attrs() const { return {"min_vals", "max_vals"}; }
 
+  // min_vals / max_vals, or undefined tensors when not observed yet.
+  at::Tensor stat(const std::string& attr) const;
+  void set_min_max(at::Tensor min_vals, at::Tensor max_vals);
+
   std::string base_name_;
   QuantizationArgs args_;
   std::map<std::string, at::Tensor> statistics_;
 
  private:
   friend class FusionGroup;
+  void require_statistics(const char* action) const;
   void delete_own_statistics();
   std::shared_ptr<FusionGroup> fusion_group_;
 };
 
-// Creates an observer by registry name (case/separator-insensitive) with the given args.
+// Creates an observer by registry name (case/separator-insensitive) with the given args; unknown
+// names throw llmc::Error listing the known ones. Defined in observers/registry.cpp.
 std::unique_ptr<Observer> load_observer(const std::string& name, const std::string& base_name,
                                         const QuantizationArgs& args,
                                         const nlohmann::json& observer_kwargs =
