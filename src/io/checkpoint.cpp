@@ -1,4 +1,5 @@
 #include <llmc/error.hpp>
+#include <llmc/io/atomic_write.hpp>
 #include <llmc/io/checkpoint.hpp>
 
 #include <fstream>
@@ -59,16 +60,9 @@ void save_checkpoint(const std::filesystem::path& dir, const TensorMap& tensors,
                      const nlohmann::json& config) {
   std::filesystem::create_directories(dir);
   save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
-  const auto config_path = dir / "config.json";
-  auto tmp = config_path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw Error(tmp.string() + ": cannot open for writing");
-    out << config.dump(2) << "\n";  // nlohmann::json objects are key-sorted already
-    if (!out.flush()) throw Error(tmp.string() + ": write failed");
-  }
-  std::filesystem::rename(tmp, config_path);
+  // nlohmann::json objects are key-sorted, matching upstream's json.dump(sort_keys=True).
+  write_file_atomically(dir / "config.json",
+                        [&](std::ostream& out) { out << config.dump(2) << "\n"; });
 }
 
 }  // namespace llmc::io

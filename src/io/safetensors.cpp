@@ -1,4 +1,5 @@
 #include <llmc/error.hpp>
+#include <llmc/io/atomic_write.hpp>
 #include <llmc/io/safetensors.hpp>
 
 #include <fcntl.h>
@@ -149,25 +150,14 @@ void save_safetensors(const std::filesystem::path& path, const TensorMap& tensor
   header_text.append((8 - header_text.size() % 8) % 8, ' ');  // align data to 8 bytes
   const uint64_t header_size = header_text.size();
 
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot open " + tmp.string() + " for writing");
+  write_file_atomically(path, [&](std::ostream& out) {
     out.write(reinterpret_cast<const char*>(&header_size), 8);
     out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
     for (const auto& t : payload) {
       out.write(static_cast<const char*>(t.data_ptr()),
                 static_cast<std::streamsize>(t.numel() * t.element_size()));
     }
-    out.flush();
-    if (!out) {
-      out.close();
-      std::filesystem::remove(tmp);
-      fail(path, "write failed");
-    }
-  }
-  std::filesystem::rename(tmp, path);
+  });
 }
 
 }  // namespace llmc::io
