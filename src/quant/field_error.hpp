@@ -3,7 +3,6 @@
 #pragma once
 
 #include <llmc/error.hpp>
-
 #include <string>
 
 namespace llmc::detail {

@@ -1,13 +1,12 @@
 // The preset schemes of compressed-tensors 0.19 (quant_scheme.py PRESET_SCHEMES), same names,
 // same order, same args.
-#include <llmc/quant/presets.hpp>
-
-#include "field_error.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <llmc/quant/presets.hpp>
 #include <string_view>
+
+#include "field_error.hpp"
 
 namespace llmc {
 namespace {
@@ -17,13 +16,19 @@ constexpr auto kFp8 = c10::ScalarType::Float8_e4m3fn;
 constexpr auto kUint8 = c10::ScalarType::Byte;
 
 QuantizationArgs int_group_weights(int64_t bits, bool symmetric = true) {
-  return QuantizationArgs().num_bits(bits).strategy(Strategy::Group).group_size(128).symmetric(
-      symmetric);
+  return QuantizationArgs()
+      .num_bits(bits)
+      .strategy(Strategy::Group)
+      .group_size(128)
+      .symmetric(symmetric);
 }
 
 QuantizationArgs dynamic_token(int64_t bits, QuantizationType type) {
-  return QuantizationArgs().num_bits(bits).type(type).strategy(Strategy::Token).dynamic(
-      DynamicType::Dynamic);
+  return QuantizationArgs()
+      .num_bits(bits)
+      .type(type)
+      .strategy(Strategy::Token)
+      .dynamic(DynamicType::Dynamic);
 }
 
 QuantizationArgs float_args(int64_t bits, Strategy strategy) {

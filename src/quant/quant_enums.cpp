@@ -1,14 +1,13 @@
 // String spellings of the quantization enums and torch dtypes, as compressed-tensors writes
 // and accepts them (quant_args.py enums, utils/type.py TorchDtype).
-#include <llmc/quant/quantization_args.hpp>
-
-#include "field_error.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <llmc/quant/quantization_args.hpp>
 #include <string_view>
 #include <utility>
+
+#include "field_error.hpp"
 
 namespace llmc {
 namespace {
@@ -79,9 +78,12 @@ std::string to_string(QuantizationStrategy strategy) {
 // dynamic is a bool or "local" upstream; these are the JSON spellings of the three values.
 std::string to_string(DynamicType dynamic) {
   switch (dynamic) {
-    case DynamicType::Static: return "false";
-    case DynamicType::Dynamic: return "true";
-    case DynamicType::Local: return "local";
+    case DynamicType::Static:
+      return "false";
+    case DynamicType::Dynamic:
+      return "true";
+    case DynamicType::Local:
+      return "local";
   }
   throw Error("DynamicType: invalid enum value");
 }
@@ -109,13 +111,16 @@ QuantizationStrategy parse_quantization_strategy(const std::string& text,
 }
 
 // CT 0.19 removed group ordering: "group" and its alias "dynamic" are rejected, "static" is an
-// alias of "weight" (Aliasable: ActivationOrdering.STATIC == WEIGHT).
+// alias of "weight" (Aliasable: ActivationOrdering.STATIC == WEIGHT). Unlike type and strategy,
+// upstream has no lower-casing validator here, so the spelling is exact.
 ActivationOrdering parse_activation_ordering(const std::string& text, const std::string& field) {
-  const std::string key = lower(text);
-  if (key == "weight" || key == "static") return ActivationOrdering::Weight;
-  if (key == "group" || key == "dynamic") {
-    detail::field_error(field, "'" + text + "' has been removed upstream (compressed-tensors "
-                        "0.19); use 'weight' or null", "weight, static, null");
+  if (text == "weight" || text == "static") return ActivationOrdering::Weight;
+  if (text == "group" || text == "dynamic") {
+    detail::field_error(field,
+                        "'" + text +
+                            "' has been removed upstream (compressed-tensors "
+                            "0.19); use 'weight' or null",
+                        "weight, static, null");
   }
   detail::field_error(field, "unknown '" + text + "'", "weight, static, null");
 }

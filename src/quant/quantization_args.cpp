@@ -1,10 +1,9 @@
 // QuantizationArgs validation and derived quantities; mirrors compressed-tensors 0.19
 // quant_args.py (field validators, then validate_model_after, in upstream's order).
+#include <cmath>
 #include <llmc/quant/quantization_args.hpp>
 
 #include "field_error.hpp"
-
-#include <cmath>
 
 namespace llmc {
 namespace {
@@ -153,12 +152,12 @@ bool QuantizationArgs::is_mx() const {
 }
 
 bool QuantizationArgs::operator==(const QuantizationArgs& other) const {
-  return num_bits_ == other.num_bits_ && type_ == other.type_ &&
-         symmetric_ == other.symmetric_ && group_size_ == other.group_size_ &&
-         strategy_ == other.strategy_ && block_structure_ == other.block_structure_ &&
-         dynamic_ == other.dynamic_ && actorder_ == other.actorder_ &&
-         scale_dtype_ == other.scale_dtype_ && zp_dtype_ == other.zp_dtype_ &&
-         observer_ == other.observer_ && observer_kwargs_ == other.observer_kwargs_;
+  return num_bits_ == other.num_bits_ && type_ == other.type_ && symmetric_ == other.symmetric_ &&
+         group_size_ == other.group_size_ && strategy_ == other.strategy_ &&
+         block_structure_ == other.block_structure_ && dynamic_ == other.dynamic_ &&
+         actorder_ == other.actorder_ && scale_dtype_ == other.scale_dtype_ &&
+         zp_dtype_ == other.zp_dtype_ && observer_ == other.observer_ &&
+         observer_kwargs_ == other.observer_kwargs_;
 }
 
 std::ostream& operator<<(std::ostream& os, const QuantizationArgs& args) {

@@ -1,15 +1,14 @@
 // QuantizationArgs <-> compressed-tensors JSON: the keys and value spellings of
 // QuantizationArgs.model_dump(mode="json"), and pydantic's extra="forbid" on input.
-#include <llmc/quant/quantization_args.hpp>
-
-#include "field_error.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <llmc/quant/quantization_args.hpp>
 #include <sstream>
 #include <string_view>
+
+#include "field_error.hpp"
 
 namespace llmc {
 namespace {
@@ -17,8 +16,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::string_view, 12> kKeys{
-    "num_bits",  "type",     "symmetric",   "group_size", "strategy", "block_structure",
-    "dynamic",   "actorder", "scale_dtype", "zp_dtype",   "observer", "observer_kwargs"};
+    "num_bits", "type",     "symmetric",   "group_size", "strategy", "block_structure",
+    "dynamic",  "actorder", "scale_dtype", "zp_dtype",   "observer", "observer_kwargs"};
 
 [[noreturn]] void fail(const std::string& field, const std::string& problem,
                        const std::string& allowed = "") {
@@ -47,12 +46,11 @@ const std::string& read_string(const json& value, const std::string& field) {
 }
 
 int64_t parse_block_dim(std::string text, const std::string& raw) {
-  text.erase(std::remove_if(text.begin(), text.end(),
-                            [](unsigned char c) { return std::isspace(c); }),
-             text.end());
-  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-    return std::isdigit(c);
-  });
+  text.erase(
+      std::remove_if(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c); }),
+      text.end());
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](unsigned char c) { return std::isdigit(c); });
   if (!digits || text.size() > 12) {
     fail("block_structure", "invalid '" + raw + "'", "[R, C] or \"RxC\" with positive ints");
   }
@@ -152,8 +150,8 @@ json QuantizationArgs::to_json() const {
   out["group_size"] = optional_json(group_size_, [](int64_t v) { return v; });
   out["strategy"] = optional_json(strategy_, [](auto v) { return to_string(v); });
   out["block_structure"] = optional_json(block_structure_, [](const auto& v) { return v; });
-  out["dynamic"] = dynamic_ == DynamicType::Local ? json("local")
-                                                  : json(dynamic_ == DynamicType::Dynamic);
+  out["dynamic"] =
+      dynamic_ == DynamicType::Local ? json("local") : json(dynamic_ == DynamicType::Dynamic);
   out["actorder"] = optional_json(actorder_, [](auto v) { return to_string(v); });
   out["scale_dtype"] = optional_json(scale_dtype_, torch_dtype_name);
   // CT's field_serializer drops zp_dtype for symmetric args: zero points are never stored.

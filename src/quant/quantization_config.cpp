@@ -1,14 +1,12 @@
 // QuantizationConfig: compressed-tensors 0.19 quant_config.py — JSON in both directions and the
 // requires_calibration_data rule.
-#include <llmc/quant/quantization_config.hpp>
-
+#include <array>
 #include <llmc/core/registry.hpp>
 #include <llmc/quant/presets.hpp>
+#include <llmc/quant/quantization_config.hpp>
+#include <string_view>
 
 #include "field_error.hpp"
-
-#include <array>
-#include <string_view>
 
 namespace llmc {
 namespace {
@@ -59,7 +57,8 @@ template <typename Json>
 ConfigGroups read_groups(const Json& value) {
   if (!value.is_object()) fail("config_groups", "expected an object, got " + value.dump());
   ConfigGroups groups;
-  for (const auto& [name, group] : value.items()) groups.emplace_back(name, read_group(name, group));
+  for (const auto& [name, group] : value.items())
+    groups.emplace_back(name, read_group(name, group));
   return groups;
 }
 

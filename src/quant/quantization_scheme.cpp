@@ -1,10 +1,9 @@
 // QuantizationScheme validation and JSON; mirrors compressed-tensors 0.19 quant_scheme.py.
+#include <array>
 #include <llmc/quant/quantization_scheme.hpp>
+#include <string_view>
 
 #include "field_error.hpp"
-
-#include <array>
-#include <string_view>
 
 namespace llmc {
 namespace {
@@ -13,10 +12,17 @@ using nlohmann::json;
 
 // CompressionFormat values (CT config/base.py); a scheme may name any but mixed-precision,
 // which only describes a whole model.
-constexpr std::array<std::string_view, 11> kSchemeFormats{
-    "dense",           "sparse-bitmask",       "sparse-24-bitmask",    "int-quantized",
-    "float-quantized", "naive-quantized",      "pack-quantized",       "marlin-24",
-    "nvfp4-pack-quantized", "mxfp4-pack-quantized", "mxfp8-quantized"};
+constexpr std::array<std::string_view, 11> kSchemeFormats{"dense",
+                                                          "sparse-bitmask",
+                                                          "sparse-24-bitmask",
+                                                          "int-quantized",
+                                                          "float-quantized",
+                                                          "naive-quantized",
+                                                          "pack-quantized",
+                                                          "marlin-24",
+                                                          "nvfp4-pack-quantized",
+                                                          "mxfp4-pack-quantized",
+                                                          "mxfp8-quantized"};
 
 void check_format(const std::string& format) {
   if (format == "mixed-precision") {
@@ -73,8 +79,8 @@ std::optional<QuantizationArgs> read_args(const json& value, const std::string& 
 
 std::vector<std::string> read_targets(const json& value) {
   if (!value.is_array()) {
-    detail::field_error("QuantizationScheme.targets", "expected a list of strings, got " +
-                                                          value.dump());
+    detail::field_error("QuantizationScheme.targets",
+                        "expected a list of strings, got " + value.dump());
   }
   std::vector<std::string> targets;
   for (const auto& target : value) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <llmc/quant/quantization_scheme.hpp>
-
 #include <string>
 #include <vector>
 

@@ -10,8 +10,8 @@
 // group activation ordering was removed ("group"/"dynamic"/true are rejected).
 #pragma once
 
-#include <torch/arg.h>
 #include <c10/core/ScalarType.h>
+#include <torch/arg.h>
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -35,8 +35,10 @@ std::string to_string(QuantizationType type);
 std::string to_string(QuantizationStrategy strategy);
 std::string to_string(DynamicType dynamic);
 std::string to_string(ActivationOrdering order);
-// Case-insensitive parsers; throw llmc::Error naming `field` and the allowed values.
-QuantizationType parse_quantization_type(const std::string& text, const std::string& field = "type");
+// Parsers; throw llmc::Error naming `field` and the allowed values. Type and strategy are
+// case-insensitive, actorder is exact ("weight", "static"), as upstream's validators are.
+QuantizationType parse_quantization_type(const std::string& text,
+                                         const std::string& field = "type");
 QuantizationStrategy parse_quantization_strategy(const std::string& text,
                                                  const std::string& field = "strategy");
 ActivationOrdering parse_activation_ordering(const std::string& text,
@@ -62,7 +64,6 @@ struct QuantizationArgs {
   TORCH_ARG(nlohmann::json, observer_kwargs) = nlohmann::json::object();
 
  public:  // TORCH_ARG leaves the access specifier at private
-
   // Applies upstream's field and model validators: infers strategy and zp_dtype, checks every
   // rule of LC §4.1 (as of CT 0.19) plus num_bits (int 1..32, float 4/8), and throws
   // llmc::Error naming the field and the allowed values.

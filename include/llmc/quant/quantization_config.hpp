@@ -3,7 +3,6 @@
 #pragma once
 
 #include <llmc/quant/quantization_scheme.hpp>
-
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,7 +29,6 @@ struct QuantizationConfig {
   TORCH_ARG(std::vector<std::string>, ignore);
 
  public:  // TORCH_ARG leaves the access specifier at private
-
   // True when calibration data is needed (kv cache, imatrix_mse weights, static inputs or
   // outputs) — the rule of LC §3.2.
   bool requires_calibration_data() const;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <llmc/quant/quantization_args.hpp>
-
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,7 +22,6 @@ struct QuantizationScheme {
   TORCH_ARG(std::optional<std::string>, format) = std::nullopt;
 
  public:  // TORCH_ARG leaves the access specifier at private
-
   // Validates every args and the scheme rules of LC §4.2; throws llmc::Error.
   QuantizationScheme validated() const;
 
