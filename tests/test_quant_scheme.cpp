@@ -67,6 +67,15 @@ TEST_CASE("group dynamic input activations are accepted") {
   CHECK(scheme.input_activations()->strategy() == QuantizationStrategy::Group);
 }
 
+TEST_CASE("token weights must be dynamic; dynamic token weights are accepted as upstream does") {
+  CHECK_THAT(parse_error(R"({"targets": ["Linear"], "weights": {"strategy": "token"}})"),
+             Catch::StartsWith("QuantizationScheme.weights: QuantizationArgs.dynamic") &&
+                 Catch::Contains("token"));
+  const auto scheme = QuantizationScheme::from_json(
+      json::parse(R"({"targets": ["Linear"], "weights": {"strategy": "token", "dynamic": true}})"));
+  CHECK(scheme.weights()->dynamic() == llmc::DynamicType::Dynamic);
+}
+
 TEST_CASE("actorder is rejected on input and output activations") {
   CHECK_THAT(parse_error(R"({"targets": ["Linear"], "input_activations": {"actorder": "weight"}})"),
              Catch::Contains("QuantizationScheme.input_activations.actorder"));

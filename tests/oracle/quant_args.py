@@ -127,6 +127,8 @@ VALID_SCHEMES = [
      "output_activations": {"strategy": "channel"}},
     {"targets": ["Linear"], "weights": {"num_bits": 4, "group_size": 128, "actorder": "weight"},
      "format": "nvfp4-pack-quantized"},
+    # Upstream accepts dynamic weights (fake-quantized on the fly, nothing calibrated or saved).
+    {"targets": ["Linear"], "weights": {"strategy": "token", "dynamic": True}},
 ]
 
 INVALID_SCHEMES = [
@@ -141,6 +143,7 @@ INVALID_SCHEMES = [
     {"targets": ["Linear"], "format": "int4-quantized"},
     {"targets": ["Linear"], "weights": {"num_bits": 4, "strategy": "group"}},
     {"targets": ["Linear"], "extra": 1},
+    {"targets": ["Linear"], "weights": {"strategy": "token"}},
 ]
 
 VALID_CONFIGS = [
