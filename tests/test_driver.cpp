@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <llmc/io/checkpoint.hpp>
 #include <llmc/io/safetensors.hpp>

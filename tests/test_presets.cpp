@@ -1,5 +1,5 @@
 // Preset schemes (LC §4.3): lookup rules and the definitions people rely on most.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <llmc/quant/presets.hpp>
 
 #include "support/error_of.hpp"

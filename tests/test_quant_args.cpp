@@ -1,6 +1,6 @@
 // QuantizationArgs: defaults, inference, aliases, validation errors and JSON (the properties of
 // compressed-tensors' tests/test_quantization/test_quant_args.py, at CT 0.19 semantics).
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <llmc/quant/quantization_args.hpp>
 
 #include "support/error_of.hpp"

@@ -5,7 +5,7 @@
 // passes or aborts: it must come before Catch so that Catch's CHECK is the one in force.
 // clang-format off
 #include "support/oracle.hpp"
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 // clang-format on
 
 #include <llmc/quant/presets.hpp>

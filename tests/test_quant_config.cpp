@@ -1,5 +1,5 @@
 // QuantizationConfig (LC §4.4): defaults, preset groups, JSON, requires_calibration_data.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <llmc/quant/presets.hpp>
 #include <llmc/quant/quantization_config.hpp>
 

@@ -1,6 +1,6 @@
 // QuantizationScheme rules (LC §4.2) and JSON; properties of compressed-tensors'
 // tests/test_quantization/test_quant_scheme.py.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 #include <llmc/quant/quantization_scheme.hpp>
 
 #include "support/error_of.hpp"

@@ -7,6 +7,7 @@
 #include <llmc/io/compressors.hpp>
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
+#include <llmc/observers/observer_selection.hpp>
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/presets.hpp>
 #include <llmc/quant/quantization_config.hpp>
@@ -167,7 +168,7 @@ void quantize_module(LinearModule& m, const QuantizationScheme& scheme, const st
 void write_report(const CliArgs& cli, const std::vector<LinearModule>& modules,
                   const std::string& format, double seconds) {
   nlohmann::json report = {{"scheme", cli.get("scheme")},
-                           {"observer", *modules.front().observer->args().observer()},
+                           {"observer", *resolve_observer_name("weight", modules.front().observer->args())},
                            {"format", format},
                            {"seconds", seconds},
                            {"modules", nlohmann::json::array()}};
@@ -218,7 +219,10 @@ int run_quantize(const std::vector<std::string>& argv) {
   if (modules.empty()) throw Error("no Linear module matches --targets " + cli.get("targets"));
   const std::string format = io::infer_module_format(scheme);
 
-  for (auto& m : modules) m.observer = load_observer(*args.observer(), "weight", args);
+  for (auto& m : modules) {
+    m.observer = initialize_observer("weight", args);
+    if (!m.observer) throw Error("--scheme " + cli.get("scheme") + ": dynamic weights have nothing to observe");
+  }
   fuse_observers(modules);
 
   io::TensorMap output = model.tensors;
