@@ -79,7 +79,9 @@ at::Tensor pack_2d(const at::Tensor& values, int64_t num_bits, int64_t packed_di
   }
   at::Tensor output = output_g.view({rows, groups * num_bits}).slice(1, 0, packed_cols);
   if (packed_dim == 0) output = output.transpose(0, 1);
-  return output.contiguous();
+  // Fresh row-major strides: contiguous() keeps odd strides on size-1 dims, which breaks
+  // byte views of a (words, 1) channel zero point later.
+  return output.clone(at::MemoryFormat::Contiguous);
 }
 
 at::Tensor unpack_2d(const at::Tensor& packed, int64_t num_bits, int64_t cols,
