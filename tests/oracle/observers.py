@@ -13,6 +13,8 @@ from _common import DTYPES, WEIGHT_KINDS, OracleWriter, make_weight
 from compressed_tensors.quantization import QuantizationArgs
 from llmcompressor.observers import Observer
 from llmcompressor.observers.fusion import FusionHandler
+from llmcompressor.observers.helpers import flatten_for_calibration
+from llmcompressor.observers.imatrix import _grid_search as imatrix_grid_search
 
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
@@ -187,7 +189,47 @@ def fused_cases():
                        has_stats_after_get_qparams=has_stats_after), **tensors)
 
 
+# imatrix.py::_grid_search (the loop the later imatrix_mse observer runs): S+1 candidates, fp32
+# error, patience 0 = never stop, optional importance prepared as _prepare_importance does.
+IMATRIX_SEARCH = [
+    dict(maxshrink=0.95, patience=5, grid=20, norm=3.0, expand=1.0),
+    dict(maxshrink=0.95, patience=0, grid=20, norm=3.0, expand=1.0),
+    dict(maxshrink=0.2, patience=5, grid=20, norm=2.4, expand=1.0),
+    dict(maxshrink=1 - 0.8 / 1.8, patience=1000, grid=200, norm=2.4, expand=1.8),
+    dict(maxshrink=0.0, patience=5, grid=20, norm=3.0, expand=1.0),
+]
+
+
+def imatrix_search_cases():
+    seed = 30_000
+    for args_name in ("channel_int4_sym", "group_int4_asym", "nvfp4", "mxfp4"):
+        spec = WEIGHT_ARGS[args_name]
+        for si, search in enumerate(IMATRIX_SEARCH):
+            for weighted in (False, True):
+                for kind in ("normal", "outlier_cols"):
+                    for dname, dtype in DTYPES.items():
+                        seed += 1
+                        args = QuantizationArgs(**spec)
+                        w = make_weight(kind, 8, 64, dtype, seed)
+                        observed = flatten_for_calibration(w, "weight", args)
+                        imp = None
+                        if weighted:
+                            g = torch.Generator().manual_seed(seed)
+                            raw = torch.rand(64, generator=g) ** 4 * 100
+                            raw = raw / (raw.mean() + torch.finfo(torch.float32).tiny)
+                            imp = flatten_for_calibration(raw.unsqueeze(0).expand(8, -1),
+                                                          "weight", args)
+                        mn, mx = imatrix_grid_search(observed, args, search["maxshrink"],
+                                                     search["patience"], search["grid"],
+                                                     search["norm"], expand=search["expand"],
+                                                     importance_weights=imp)
+                        cid = f"g.{args_name}.s{si}.{'imp' if weighted else 'uniform'}.{kind}.{dname}"
+                        W.add(dict(id=cid, args=args.model_dump(mode="json"), search=search),
+                              observed=observed, importance=imp, min=mn, max=mx)
+
+
 weight_cases()
+imatrix_search_cases()
 activation_cases()
 fused_cases()
 W.write()

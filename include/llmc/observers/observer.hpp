@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,9 @@ struct QParams {
 
 // How an accumulator is combined across ranks (upstream's dist.ReduceOp; AVG = mean of ranks).
 enum class ReduceOp { Sum, Min, Max, Avg };
+// "sum", "min", "max", "avg".
+std::string to_string(ReduceOp op);
+std::ostream& operator<<(std::ostream& os, ReduceOp op);
 
 class Observer {
  public:
