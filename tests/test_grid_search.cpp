@@ -1,13 +1,11 @@
 // The shared grid search (LC reference §5.3, §5.4): candidate counts, patience semantics,
 // importance weighting, and llm-compressor's imatrix loop bit for bit (tests/oracle/observers.py
 // "g." cases call upstream's imatrix.py::_grid_search directly).
-#include <catch2/catch.hpp>
-
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/observers/helpers.hpp>
-
 #include <sstream>
 
+#include "support/catch.hpp"
 #include "support/oracle.hpp"
 
 using llmc::GridSearchOptions;
@@ -52,8 +50,7 @@ TEST_CASE("patience 0 stops at the first miss for mse and never for imatrix") {
   const at::Tensor importance = at::tensor({1.0f, 0.0f}).reshape({1, 1, 1, 2});
   const auto never = GridSearchOptions::imatrix().maxshrink(0.3).grid(100).patience(0);
   const auto first_miss = GridSearchOptions(never).patience_zero_means_never(false);
-  CHECK(llmc::grid_search_mse(skewed_row(), args, never, importance).second.item<float>() ==
-        0.75f);
+  CHECK(llmc::grid_search_mse(skewed_row(), args, never, importance).second.item<float>() == 0.75f);
   CHECK(llmc::grid_search_mse(skewed_row(), args, first_miss, importance).second.item<float>() ==
         1.0f);
   const auto patient = GridSearchOptions(first_miss).patience(30);
@@ -62,9 +59,11 @@ TEST_CASE("patience 0 stops at the first miss for mse and never for imatrix") {
 }
 
 TEST_CASE("grid search keeps the observed dtype and the qparam shape") {
-  const auto args =
-      QuantizationArgs().num_bits(4).strategy(QuantizationStrategy::Group).group_size(8)
-          .validated();
+  const auto args = QuantizationArgs()
+                        .num_bits(4)
+                        .strategy(QuantizationStrategy::Group)
+                        .group_size(8)
+                        .validated();
   const at::Tensor weight = at::randn({4, 32}).to(at::kBFloat16);
   const auto observed = llmc::flatten_for_calibration(weight, "weight", args);
   const auto [mn, mx] = llmc::grid_search_mse(observed, args, GridSearchOptions::mse());

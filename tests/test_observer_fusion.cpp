@@ -1,13 +1,12 @@
 // Fused global-scale groups (LC reference §5.7; upstream test_fusion_handler.py and
 // test_fused_observers.py): shared global scale, lazy observation, cooperative deletion.
-#include "support/catch.hpp"
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
 #include <llmc/quant/qparams.hpp>
 
-#include <ATen/CPUGeneratorImpl.h>
-
+#include "support/catch.hpp"
 #include "support/error_of.hpp"
 #include "support/oracle.hpp"
 
@@ -74,8 +73,7 @@ TEST_CASE("fused members share the global scale of the largest post-search range
   FusedLayers layers;
   at::Tensor absmax = at::zeros({}, at::kFloat);
   for (const auto& w : layers.weights) absmax = at::max(absmax, w.abs().max());
-  const at::Tensor expected =
-      llmc::generate_gparam(-absmax.reshape({1}), absmax.reshape({1}));
+  const at::Tensor expected = llmc::generate_gparam(-absmax.reshape({1}), absmax.reshape({1}));
   (*layers.observers[1])(layers.weights[1]);
   std::vector<llmc::QParams> qparams;
   for (auto& obs : layers.observers) qparams.push_back(obs->get_qparams());
@@ -130,13 +128,17 @@ TEST_CASE("linking rejects members that are not TENSOR_GROUP weight observers") 
   auto group = llmc::load_observer("memoryless_minmax", "weight", group_args);
   auto input = llmc::load_observer("minmax", "input", tensor_group_args());
   auto noop = [] {};
-  CHECK_THAT(error_of([&] { FusionGroup::link({{"gate_proj", tg.get(), noop},
-                                               {"up_proj", group.get(), noop}}); }),
+  CHECK_THAT(error_of([&] {
+               FusionGroup::link({{"gate_proj", tg.get(), noop}, {"up_proj", group.get(), noop}});
+             }),
              Catch::Contains("fused group (gate_proj, up_proj): up_proj has group quantization"));
-  CHECK_THAT(error_of([&] { FusionGroup::link({{"w1", tg.get(), noop},
-                                               {"w3", input.get(), noop}}); }),
+  CHECK_THAT(error_of([&] {
+               FusionGroup::link({{"w1", tg.get(), noop}, {"w3", input.get(), noop}});
+             }),
              Catch::Contains("only weight observers"));
-  CHECK_THAT(error_of([&] { FusionGroup::link({{"w1", tg.get(), nullptr}}); }),
+  CHECK_THAT(error_of([&] {
+               FusionGroup::link({{"w1", tg.get(), nullptr}});
+             }),
              Catch::Contains("w1 has no callback"));
 }
 
@@ -147,17 +149,21 @@ TEST_CASE("fuse_weight_observers mirrors upstream: skip, fuse or refuse mixed gr
   auto g1 = llmc::load_observer("memoryless_minmax", "weight", group_args);
   auto g2 = llmc::load_observer("memoryless_minmax", "weight", group_args);
   auto noop = [] {};
-  CHECK((llmc::fuse_weight_observers({{"gate_proj", g1.get(), noop},
-                                     {"up_proj", g2.get(), noop}}) == nullptr));
-  CHECK_THAT(error_of([&] { llmc::fuse_weight_observers({{"gate_proj", tg1.get(), noop},
-                                                         {"up_proj", g2.get(), noop}}); }),
-             Catch::Contains("non-TENSOR_GROUP quantization"));
-  CHECK_THAT(error_of([&] { llmc::fuse_weight_observers({{"gate_proj", tg1.get(), noop},
-                                                         {"up_proj", nullptr, noop}}); }),
-             Catch::Contains("no weight observer"));
+  CHECK((llmc::fuse_weight_observers(
+             {{"gate_proj", g1.get(), noop}, {"up_proj", g2.get(), noop}}) == nullptr));
+  CHECK_THAT(
+      error_of([&] {
+        llmc::fuse_weight_observers({{"gate_proj", tg1.get(), noop}, {"up_proj", g2.get(), noop}});
+      }),
+      Catch::Contains("non-TENSOR_GROUP quantization"));
+  CHECK_THAT(
+      error_of([&] {
+        llmc::fuse_weight_observers({{"gate_proj", tg1.get(), noop}, {"up_proj", nullptr, noop}});
+      }),
+      Catch::Contains("no weight observer"));
   // A missing layer (v_proj = None upstream) is simply not passed.
-  auto fused = llmc::fuse_weight_observers({{"q_proj", tg1.get(), noop},
-                                            {"k_proj", tg2.get(), noop}});
+  auto fused =
+      llmc::fuse_weight_observers({{"q_proj", tg1.get(), noop}, {"k_proj", tg2.get(), noop}});
   REQUIRE(fused != nullptr);
   CHECK((fused->member_names() == std::vector<std::string>{"q_proj", "k_proj"}));
   CHECK(tg1->fusion_group() == fused);

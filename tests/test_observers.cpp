@@ -1,7 +1,8 @@
 // Observer properties ported from llm-compressor's tests (LC reference §9: test_min_max,
 // test_mse, test_mse_vs_minmax, test_helpers, test_distributed) plus llmc's input checks.
-#include "support/catch.hpp"
+#include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <llmc/observers/helpers.hpp>
 #include <llmc/observers/min_max.hpp>
 #include <llmc/observers/mse.hpp>
@@ -10,10 +11,7 @@
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/qparams.hpp>
 
-#include <ATen/CPUGeneratorImpl.h>
-
-#include <cmath>
-
+#include "support/catch.hpp"
 #include "support/error_of.hpp"
 
 using llmc::QuantizationArgs;
@@ -129,10 +127,11 @@ TEST_CASE("mse observer reaches upstream's exact losses on arange(24)/24") {
   };
   const at::Tensor tensor = at::arange(24).reshape({6, 4}) / 24;
   for (const auto& row : rows) {
-    QuantizationArgs args = QuantizationArgs().num_bits(8).strategy(row.strategy).symmetric(
-        row.symmetric);
+    QuantizationArgs args =
+        QuantizationArgs().num_bits(8).strategy(row.strategy).symmetric(row.symmetric);
     if (row.strategy == QuantizationStrategy::Group) args.group_size(2);
-    if (row.strategy == QuantizationStrategy::Block) args.block_structure(std::vector<int64_t>{3, 2});
+    if (row.strategy == QuantizationStrategy::Block)
+      args.block_structure(std::vector<int64_t>{3, 2});
     args = args.observer("mse").validated();
     auto obs = llmc::load_observer("mse", "weight", args);
     REQUIRE(dynamic_cast<llmc::MovingAverageMSEObserver*>(obs.get()) != nullptr);
@@ -168,14 +167,11 @@ TEST_CASE("memoryless_mse error is at most minmax error (upstream's slack)") {
     bool symmetric;
     int64_t bits;
   };
-  const Row rows[] = {{QuantizationStrategy::Tensor, true, 8},
-                      {QuantizationStrategy::Tensor, false, 8},
-                      {QuantizationStrategy::Channel, true, 8},
-                      {QuantizationStrategy::Channel, false, 8},
-                      {QuantizationStrategy::TensorGroup, true, 4},
-                      {QuantizationStrategy::TensorGroup, false, 4},
-                      {QuantizationStrategy::Channel, true, 4},
-                      {QuantizationStrategy::Channel, false, 4}};
+  const Row rows[] = {
+      {QuantizationStrategy::Tensor, true, 8},      {QuantizationStrategy::Tensor, false, 8},
+      {QuantizationStrategy::Channel, true, 8},     {QuantizationStrategy::Channel, false, 8},
+      {QuantizationStrategy::TensorGroup, true, 4}, {QuantizationStrategy::TensorGroup, false, 4},
+      {QuantizationStrategy::Channel, true, 4},     {QuantizationStrategy::Channel, false, 4}};
   for (double std_dev : {0.05, 0.2, 1.0}) {
     const at::Tensor tensor = seeded_randn({128, 256}, 42) * std_dev;
     for (const auto& row : rows) {
@@ -212,8 +208,8 @@ TEST_CASE("memoryless_mse beats minmax on skewed, tiny, huge and 3-D weights") {
     for (const char* name : {"memoryless_minmax", "memoryless_mse"}) {
       auto obs = llmc::load_observer(name, "weight", args);
       const auto q = (*obs)(tensors[i]).get_qparams();
-      errors[k++] = mean_squared_error(
-          llmc::fake_quantize(tensors[i], q.scale, q.zero_point, args), tensors[i]);
+      errors[k++] = mean_squared_error(llmc::fake_quantize(tensors[i], q.scale, q.zero_point, args),
+                                       tensors[i]);
     }
     INFO("tensor " << i << ": mse " << errors[1] << " minmax " << errors[0]);
     CHECK(errors[1] <= errors[0] * 1.10 + 1e-8);
@@ -264,17 +260,17 @@ TEST_CASE("activation and attention flattening follow upstream's layouts") {
   const at::Tensor attn = at::randn({2, 4, 3, 8});
   auto shape = [](const at::Tensor& t) { return t.sizes().vec(); };
   CHECK((shape(llmc::flatten_for_calibration(act, "input",
-                                            int_args(8, QuantizationStrategy::Tensor, true))) ==
-        std::vector<int64_t>{6, 1, 32}));
-  CHECK((shape(llmc::flatten_for_calibration(
-            act, "output", int_args(8, QuantizationStrategy::Group, true, 16))) ==
-        std::vector<int64_t>{6, 2, 16}));
+                                             int_args(8, QuantizationStrategy::Tensor, true))) ==
+         std::vector<int64_t>{6, 1, 32}));
+  CHECK((shape(llmc::flatten_for_calibration(act, "output",
+                                             int_args(8, QuantizationStrategy::Group, true, 16))) ==
+         std::vector<int64_t>{6, 2, 16}));
   CHECK((shape(llmc::flatten_for_calibration(attn, "k",
-                                            int_args(8, QuantizationStrategy::Tensor, true))) ==
-        std::vector<int64_t>{6, 1, 32}));
-  CHECK((shape(llmc::flatten_for_calibration(
-            attn, "q", int_args(8, QuantizationStrategy::AttnHead, true))) ==
-        std::vector<int64_t>{6, 4, 1, 1, 8}));
+                                             int_args(8, QuantizationStrategy::Tensor, true))) ==
+         std::vector<int64_t>{6, 1, 32}));
+  CHECK((shape(llmc::flatten_for_calibration(attn, "q",
+                                             int_args(8, QuantizationStrategy::AttnHead, true))) ==
+         std::vector<int64_t>{6, 4, 1, 1, 8}));
 }
 
 TEST_CASE("flatten_for_calibration names the strategy it cannot apply") {
@@ -297,13 +293,13 @@ TEST_CASE("flatten_for_calibration names the strategy it cannot apply") {
              }),
              Catch::Contains("channel quantization cannot be applied to activations"));
   CHECK_THAT(error_of([&] {
-               llmc::flatten_for_calibration(
-                   attn, "v", int_args(8, QuantizationStrategy::Group, true, 2));
+               llmc::flatten_for_calibration(attn, "v",
+                                             int_args(8, QuantizationStrategy::Group, true, 2));
              }),
              Catch::Contains("group quantization cannot be applied to attention"));
   CHECK_THAT(error_of([&] {
-               llmc::flatten_for_calibration(
-                   w, "weight", int_args(4, QuantizationStrategy::Group, true, 3));
+               llmc::flatten_for_calibration(w, "weight",
+                                             int_args(4, QuantizationStrategy::Group, true, 3));
              }),
              Catch::Contains("group_size 3 does not divide the 8 columns"));
   CHECK_THAT(error_of([&] {
@@ -363,12 +359,11 @@ TEST_CASE("TENSOR_GROUP observers yield a (1,) fp32 global scale, others none") 
 TEST_CASE("observer registry normalises names and lists the known ones for unknown names") {
   const auto args = int_args(8, QuantizationStrategy::Tensor, true);
   CHECK(llmc::load_observer("Memoryless-MinMax", "weight", args)->name() == "memoryless_minmax");
-  CHECK(llmc::load_observer("NVFP4 expanded MSE", "weight", args)->name() ==
-        "nvfp4_expanded_mse");
+  CHECK(llmc::load_observer("NVFP4 expanded MSE", "weight", args)->name() == "nvfp4_expanded_mse");
   const std::string message = error_of([&] { llmc::load_observer("maxmin", "weight", args); });
   CHECK_THAT(message, Catch::Contains("unknown observer 'maxmin'"));
-  for (const char* known : {"memoryless_minmax", "static_minmax", "minmax", "memoryless_mse",
-                            "mse", "nvfp4_expanded_mse", "fouroversix"}) {
+  for (const char* known : {"memoryless_minmax", "static_minmax", "minmax", "memoryless_mse", "mse",
+                            "nvfp4_expanded_mse", "fouroversix"}) {
     CHECK_THAT(message, Catch::Contains(known));
   }
 }
@@ -383,18 +378,18 @@ TEST_CASE("fouroversix is nvfp4_expanded_mse with its expanded-range defaults") 
 }
 
 TEST_CASE("register_observer adds user observers and refuses duplicate names") {
-  llmc::register_observer("test_user_minmax", [](const std::string& base,
-                                                 const QuantizationArgs& args,
-                                                 const nlohmann::json& kwargs) {
-    return std::make_unique<llmc::StaticMinMaxObserver>(base, args, kwargs);
-  });
+  llmc::register_observer(
+      "test_user_minmax",
+      [](const std::string& base, const QuantizationArgs& args, const nlohmann::json& kwargs) {
+        return std::make_unique<llmc::StaticMinMaxObserver>(base, args, kwargs);
+      });
   const auto args = int_args(8, QuantizationStrategy::Tensor, true);
   CHECK(llmc::load_observer("Test-User-MinMax", "input", args)->name() == "static_minmax");
   CHECK_THAT(error_of([] {
-               llmc::register_observer("MSE", [](const std::string&, const QuantizationArgs&,
-                                                 const nlohmann::json&) {
-                 return std::unique_ptr<llmc::Observer>();
-               });
+               llmc::register_observer(
+                   "MSE", [](const std::string&, const QuantizationArgs&, const nlohmann::json&) {
+                     return std::unique_ptr<llmc::Observer>();
+                   });
              }),
              Catch::Contains("already registered"));
 }
@@ -407,10 +402,12 @@ TEST_CASE("observer kwargs are validated with the kwarg name and the allowed ran
   CHECK_THAT(error_for("memoryless_mse", {{"maxshrinks", 0.3}}),
              Catch::Contains("unknown observer_kwargs key 'maxshrinks'") &&
                  Catch::Contains("maxshrink, patience, grid, norm, expand"));
-  CHECK_THAT(error_for("memoryless_mse", {{"averaging_constant", 0.1}}),
-             Catch::Contains("'averaging_constant'"));
+  CHECK_THAT(error_for("static_minmax", {{"averaging_constant", 0.1}}),
+             Catch::Contains("key 'averaging_constant' (allowed: none)"));
+  CHECK_THAT(error_for("memoryless_mse", {{"averaging_constant", 1.5}}),
+             Catch::Contains("observer_kwargs.averaging_constant: 1.5 out of range"));
   CHECK_THAT(error_for("memoryless_minmax", {{"grid", 10}}),
-             Catch::Contains("unknown observer_kwargs key 'grid' (allowed: none)"));
+             Catch::Contains("unknown observer_kwargs key 'grid' (allowed: averaging_constant)"));
   CHECK_THAT(error_for("memoryless_mse", {{"norm", 0}}),
              Catch::Contains("observer_kwargs.norm: 0 out of range (allowed: finite, > 0)"));
   CHECK_THAT(error_for("mse", {{"norm", -1.5}}), Catch::Contains("observer_kwargs.norm"));
@@ -436,14 +433,18 @@ TEST_CASE("observer kwargs override defaults and are merged into the args") {
   const auto args = int_args(8, QuantizationStrategy::Tensor, true);
   auto with_grid = args;
   with_grid.observer_kwargs({{"grid", 40}});
-  llmc::MemorylessMSEObserver obs("weight", with_grid,
-                                  {{"maxshrink", 0.5}, {"patience", 0}});
+  llmc::MemorylessMSEObserver obs("weight", with_grid, {{"maxshrink", 0.5}, {"patience", 0}});
   CHECK(obs.options().grid() == 40.0);
   CHECK(obs.options().maxshrink() == 0.5);
   CHECK(obs.options().patience() == 0);
   CHECK(obs.options().norm() == 2.4);
-  CHECK((obs.args().observer_kwargs() == nlohmann::json({{"grid", 40}, {"maxshrink", 0.5},
-                                                        {"patience", 0}})));
+  // Weight "minmax" / "mse" become their memoryless twins (LC §11.4): their EMA constant loads.
+  CHECK_NOTHROW(
+      llmc::load_observer("memoryless_minmax", "weight", args, {{"averaging_constant", 0.1}}));
+  CHECK_NOTHROW(
+      llmc::load_observer("memoryless_mse", "weight", args, {{"averaging_constant", 0.1}}));
+  CHECK((obs.args().observer_kwargs() ==
+         nlohmann::json({{"grid", 40}, {"maxshrink", 0.5}, {"patience", 0}})));
 }
 
 TEST_CASE("NaN weights and activations fail with an error naming the observer and base name") {
@@ -464,7 +465,8 @@ TEST_CASE("NaN weights and activations fail with an error naming the observer an
 
 TEST_CASE("observers reject unknown base names") {
   CHECK_THAT(error_of([] {
-               llmc::load_observer("minmax", "bias", int_args(8, QuantizationStrategy::Tensor, true));
+               llmc::load_observer("minmax", "bias",
+                                   int_args(8, QuantizationStrategy::Tensor, true));
              }),
              Catch::Contains("unknown base name 'bias'"));
 }

@@ -1,13 +1,11 @@
 // Observers against llm-compressor itself (tests/oracle/observers.py): min/max after every
 // observation, then scale / zero_point / global_scale, all bit-identical.
-#include "support/catch.hpp"
-
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
-
 #include <sstream>
 #include <vector>
 
+#include "support/catch.hpp"
 #include "support/oracle.hpp"
 
 namespace {

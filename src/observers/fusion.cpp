@@ -1,8 +1,7 @@
+#include <algorithm>
 #include <llmc/error.hpp>
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
-
-#include <algorithm>
 
 namespace llmc {
 namespace {
@@ -32,10 +31,10 @@ void validate_member(const FusionGroup::Member& m, const std::string& label) {
 
 const std::vector<std::vector<std::string>>& fused_layer_names() {
   static const std::vector<std::vector<std::string>> names = {
-      {"gate_proj", "up_proj"},              // MLP / experts: fused gate_up_proj
-      {"q_proj", "k_proj", "v_proj"},        // attention: fused qkv_proj
-      {"q_a_proj", "kv_a_proj_with_mqa"},    // DeepSeek MLA: fused_qkv_a_proj
-      {"w1", "w3"},                          // MoE experts with w1/w3 naming
+      {"gate_proj", "up_proj"},            // MLP / experts: fused gate_up_proj
+      {"q_proj", "k_proj", "v_proj"},      // attention: fused qkv_proj
+      {"q_a_proj", "kv_a_proj_with_mqa"},  // DeepSeek MLA: fused_qkv_a_proj
+      {"w1", "w3"},                        // MoE experts with w1/w3 naming
   };
   return names;
 }
@@ -75,7 +74,8 @@ std::vector<Observer*> FusionGroup::observed_members(Observer& caller) {
     const std::string name = entry_of(*observer).member.name;
     observe();
     if (!observer->has_statistics()) {
-      throw Error("fused group: observing " + name + " through its callback left it without "
+      throw Error("fused group: observing " + name +
+                  " through its callback left it without "
                   "statistics (the callback must call its observer on the weight)");
     }
   }

@@ -1,12 +1,11 @@
-#include <llmc/error.hpp>
-#include <llmc/observers/grid_search.hpp>
-#include <llmc/quant/forward.hpp>
-#include <llmc/quant/qparams.hpp>
-
 #include <ATen/Dispatch.h>
 
 #include <algorithm>
 #include <limits>
+#include <llmc/error.hpp>
+#include <llmc/observers/grid_search.hpp>
+#include <llmc/quant/forward.hpp>
+#include <llmc/quant/qparams.hpp>
 
 namespace llmc {
 namespace {
@@ -29,8 +28,8 @@ double finfo_max(at::ScalarType dtype) {
 // the fake-quantized values to fp32 first (LC imatrix.py::_grid_search).
 at::Tensor candidate_error(const at::Tensor& observed, const at::Tensor& observed_for_error,
                            const at::Tensor& shrunk_min, const at::Tensor& shrunk_max,
-                           const QuantizationArgs& search_args,
-                           const QuantizationArgs& token_args, const GridSearchOptions& options,
+                           const QuantizationArgs& search_args, const QuantizationArgs& token_args,
+                           const GridSearchOptions& options,
                            const std::optional<at::Tensor>& importance) {
   const auto [scale, zero_point] =
       calculate_qparams(shrunk_min, shrunk_max, search_args, std::nullopt);
@@ -75,9 +74,9 @@ bool GridSearchOptions::operator==(const GridSearchOptions& other) const {
 }
 
 std::ostream& operator<<(std::ostream& os, const GridSearchOptions& options) {
-  return os << "GridSearchOptions(maxshrink=" << options.maxshrink()
-            << ", grid=" << options.grid() << ", norm=" << options.norm()
-            << ", patience=" << options.patience() << ", expand=" << options.expand()
+  return os << "GridSearchOptions(maxshrink=" << options.maxshrink() << ", grid=" << options.grid()
+            << ", norm=" << options.norm() << ", patience=" << options.patience()
+            << ", expand=" << options.expand()
             << ", include_endpoint=" << options.include_endpoint()
             << ", patience_zero_means_never=" << options.patience_zero_means_never()
             << ", error_in_fp32=" << options.error_in_fp32() << ")";
@@ -100,8 +99,7 @@ std::pair<at::Tensor, at::Tensor> grid_search_mse(const at::Tensor& observed,
   // takes the same wrapped-number path, so every candidate range rounds exactly as upstream's.
   const at::Tensor min_val = at::amin(observed, {0, -1}) * options.expand();
   const at::Tensor max_val = at::amax(observed, {0, -1}) * options.expand();
-  const at::ScalarType error_dtype =
-      options.error_in_fp32() ? at::kFloat : observed.scalar_type();
+  const at::ScalarType error_dtype = options.error_in_fp32() ? at::kFloat : observed.scalar_type();
   const at::Tensor observed_for_error = observed.to(error_dtype);
   at::Tensor best_error =
       at::full(min_val.sizes(), finfo_max(error_dtype), min_val.options().dtype(error_dtype));

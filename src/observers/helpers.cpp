@@ -1,6 +1,5 @@
 #include <llmc/error.hpp>
 #include <llmc/observers/helpers.hpp>
-
 #include <sstream>
 
 namespace llmc {

@@ -28,7 +28,8 @@ std::ostream& operator<<(std::ostream& os, const MinMaxObserverOptions& options)
 MemorylessMinMaxObserver::MemorylessMinMaxObserver(std::string base_name, QuantizationArgs args,
                                                    const nlohmann::json& observer_kwargs)
     : Observer(std::move(base_name), std::move(args), observer_kwargs) {
-  ObserverKwargs(args_.observer_kwargs(), name(), {});
+  // Accepted (and unused) because llm-compressor swaps weight "minmax" for this one (LC §11.4).
+  MinMaxObserverOptions::from_kwargs(args_.observer_kwargs(), name());
 }
 
 void MemorylessMinMaxObserver::update_statistics_from_observed(const at::Tensor& observed) {

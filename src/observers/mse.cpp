@@ -1,8 +1,7 @@
+#include <cmath>
 #include <llmc/observers/min_max.hpp>
 #include <llmc/observers/mse.hpp>
 #include <llmc/observers/observer_kwargs.hpp>
-
-#include <cmath>
 
 namespace llmc {
 namespace {
@@ -36,12 +35,10 @@ void validate(const MSEObserverOptions& o, const ObserverKwargs& kw) {
 
 MSEObserverOptions MSEObserverOptions::from_kwargs(const nlohmann::json& kwargs,
                                                    const std::string& observer,
-                                                   const MSEObserverOptions& defaults,
-                                                   bool moving_average) {
-  std::vector<std::string> allowed = {"maxshrink", "patience", "grid", "norm",
-                                      "expand", "chunk_size", "triton_error_buffer"};
-  if (moving_average) allowed.push_back("averaging_constant");
-  const ObserverKwargs kw(kwargs, observer, allowed);
+                                                   const MSEObserverOptions& defaults) {
+  const ObserverKwargs kw(kwargs, observer,
+                          {"maxshrink", "patience", "grid", "norm", "expand", "chunk_size",
+                           "triton_error_buffer", "averaging_constant"});
   MSEObserverOptions o = defaults;
   o.maxshrink(kw.number("maxshrink", o.maxshrink()))
       .patience(kw.integer("patience", o.patience()))
@@ -88,8 +85,7 @@ MemorylessMSEObserver::MemorylessMSEObserver(std::string base_name, Quantization
                                              const std::string& name,
                                              const MSEObserverOptions& defaults)
     : Observer(std::move(base_name), std::move(args), observer_kwargs),
-      options_(MSEObserverOptions::from_kwargs(args_.observer_kwargs(), name, defaults,
-                                               /*moving_average=*/false)) {}
+      options_(MSEObserverOptions::from_kwargs(args_.observer_kwargs(), name, defaults)) {}
 
 void MemorylessMSEObserver::update_statistics_from_observed(const at::Tensor& observed) {
   auto [min_vals, max_vals] = grid_search_mse(observed, args_, options_.grid_search());
@@ -99,8 +95,8 @@ void MemorylessMSEObserver::update_statistics_from_observed(const at::Tensor& ob
 MovingAverageMSEObserver::MovingAverageMSEObserver(std::string base_name, QuantizationArgs args,
                                                    const nlohmann::json& observer_kwargs)
     : Observer(std::move(base_name), std::move(args), observer_kwargs),
-      options_(MSEObserverOptions::from_kwargs(args_.observer_kwargs(), "mse",
-                                               MSEObserverOptions(), /*moving_average=*/true)) {}
+      options_(
+          MSEObserverOptions::from_kwargs(args_.observer_kwargs(), "mse", MSEObserverOptions())) {}
 
 std::vector<std::pair<std::string, ReduceOp>> MovingAverageMSEObserver::accumulators() const {
   return {{"min_vals", ReduceOp::Avg}, {"max_vals", ReduceOp::Avg}};

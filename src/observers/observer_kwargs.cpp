@@ -1,8 +1,7 @@
-#include <llmc/error.hpp>
-#include <llmc/observers/observer_kwargs.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <llmc/error.hpp>
+#include <llmc/observers/observer_kwargs.hpp>
 #include <sstream>
 
 namespace llmc {

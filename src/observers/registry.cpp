@@ -2,7 +2,6 @@
 #include <llmc/observers/mse.hpp>
 #include <llmc/observers/nvfp4_expanded_mse.hpp>
 #include <llmc/observers/registry.hpp>
-
 #include <mutex>
 
 namespace llmc {

@@ -23,9 +23,9 @@ const std::vector<std::vector<std::string>>& fused_layer_names();
 class FusionGroup {
  public:
   struct Member {
-    std::string name;              // the layer's attribute name ("q_proj"), for errors
-    Observer* observer = nullptr;  // its weight observer; null = the layer has none
-    std::function<void()> observe; // observes this member's weight (lazy partner observation)
+    std::string name;               // the layer's attribute name ("q_proj"), for errors
+    Observer* observer = nullptr;   // its weight observer; null = the layer has none
+    std::function<void()> observe;  // observes this member's weight (lazy partner observation)
   };
 
   // Links every member (each must be a TENSOR_GROUP weight observer with a callback; throws

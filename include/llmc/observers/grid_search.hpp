@@ -6,12 +6,11 @@
 //   auto [mn, mx] = llmc::grid_search_mse(flat, args, llmc::GridSearchOptions::mse());
 #pragma once
 
-#include <llmc/quant/quantization_args.hpp>
-
 #include <ATen/ATen.h>
 #include <torch/arg.h>
 
 #include <cstdint>
+#include <llmc/quant/quantization_args.hpp>
 #include <optional>
 #include <ostream>
 #include <utility>

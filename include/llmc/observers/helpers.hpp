@@ -5,9 +5,9 @@
 //   at::Tensor flat = llmc::flatten_for_calibration(weight, "weight", args);  // (1, rows, g, gs)
 #pragma once
 
-#include <llmc/quant/quantization_args.hpp>
-
 #include <ATen/ATen.h>
+
+#include <llmc/quant/quantization_args.hpp>
 #include <string>
 
 namespace llmc {

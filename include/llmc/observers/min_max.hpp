@@ -4,10 +4,9 @@
 //   llmc::MinMaxObserver ema("input", args.observer_kwargs({{"averaging_constant", 0.1}}));
 #pragma once
 
-#include <llmc/observers/observer.hpp>
-
 #include <torch/arg.h>
 
+#include <llmc/observers/observer.hpp>
 #include <ostream>
 
 namespace llmc {
@@ -25,7 +24,8 @@ struct MinMaxObserverOptions {
 
 std::ostream& operator<<(std::ostream& os, const MinMaxObserverOptions& options);
 
-// min = amin(x, dims (0, -1)), max = amax(...), replaced on every call. Takes no kwargs.
+// min = amin(x, dims (0, -1)), max = amax(...), replaced on every call. Accepts (and ignores)
+// minmax's averaging_constant, since weight "minmax" is swapped for this observer (LC §11.4).
 class MemorylessMinMaxObserver : public Observer {
  public:
   MemorylessMinMaxObserver(std::string base_name, QuantizationArgs args,
@@ -36,7 +36,7 @@ class MemorylessMinMaxObserver : public Observer {
   void update_statistics_from_observed(const at::Tensor& observed) override;
 };
 
-// Running min(min) / max(max) over every call; ranks reduce with MIN / MAX.
+// Running min(min) / max(max) over every call; ranks reduce with MIN / MAX. Takes no kwargs.
 class StaticMinMaxObserver : public Observer {
  public:
   StaticMinMaxObserver(std::string base_name, QuantizationArgs args,

@@ -5,11 +5,10 @@
 //   llmc::MemorylessMSEObserver obs("weight", args.observer_kwargs({{"maxshrink", 0.5}}));
 #pragma once
 
-#include <llmc/observers/grid_search.hpp>
-#include <llmc/observers/observer.hpp>
-
 #include <torch/arg.h>
 
+#include <llmc/observers/grid_search.hpp>
+#include <llmc/observers/observer.hpp>
 #include <optional>
 #include <ostream>
 
@@ -26,17 +25,16 @@ struct MSEObserverOptions {
   // upstream's CUDA Triton backend (>= 0) — llmc follows the eager search on every device.
   TORCH_ARG(int64_t, chunk_size) = 5;
   TORCH_ARG(std::optional<double>, triton_error_buffer) = std::nullopt;
-  // mse (moving average) only: the EMA constant, in [0, 1].
+  // The EMA constant of mse, in [0, 1]. memoryless_mse accepts and ignores it: for weights
+  // llm-compressor silently swaps "mse" for "memoryless_mse" (LC §11.4), and a recipe that set
+  // it must keep loading.
   TORCH_ARG(double, averaging_constant) = 0.01;
 
  public:
   // Reads observer_kwargs over `defaults`; unknown keys and out-of-range values throw
-  // llmc::Error naming the kwarg and the allowed range. averaging_constant is a known key only
-  // when `moving_average`.
-  static MSEObserverOptions from_kwargs(const nlohmann::json& kwargs,
-                                        const std::string& observer,
-                                        const MSEObserverOptions& defaults,
-                                        bool moving_average);
+  // llmc::Error naming the kwarg, the observer and the allowed range.
+  static MSEObserverOptions from_kwargs(const nlohmann::json& kwargs, const std::string& observer,
+                                        const MSEObserverOptions& defaults);
   // The eager mse search: S = int(maxshrink * grid) candidates, error in x's dtype.
   GridSearchOptions grid_search() const;
   bool operator==(const MSEObserverOptions& other) const = default;

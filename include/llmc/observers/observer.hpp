@@ -9,9 +9,9 @@
 //   llmc::QParams q = obs->get_qparams();
 #pragma once
 
-#include <llmc/quant/quantization_args.hpp>
-
 #include <ATen/ATen.h>
+
+#include <llmc/quant/quantization_args.hpp>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -114,9 +114,8 @@ class Observer {
 
 // Creates an observer by registry name (case/separator-insensitive) with the given args; unknown
 // names throw llmc::Error listing the known ones. Defined in observers/registry.cpp.
-std::unique_ptr<Observer> load_observer(const std::string& name, const std::string& base_name,
-                                        const QuantizationArgs& args,
-                                        const nlohmann::json& observer_kwargs =
-                                            nlohmann::json::object());
+std::unique_ptr<Observer> load_observer(
+    const std::string& name, const std::string& base_name, const QuantizationArgs& args,
+    const nlohmann::json& observer_kwargs = nlohmann::json::object());
 
 }  // namespace llmc

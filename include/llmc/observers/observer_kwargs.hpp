@@ -6,9 +6,8 @@
 //   double grid = kw.number("grid", 100.0);
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -7,10 +7,9 @@
 //   auto obs = llmc::load_observer("My-Obs", "weight", args);
 #pragma once
 
+#include <functional>
 #include <llmc/core/registry.hpp>
 #include <llmc/observers/observer.hpp>
-
-#include <functional>
 #include <memory>
 #include <string>
 
