@@ -9,6 +9,12 @@
 #include <llmc/version.hpp>
 #include <llmc/io/safetensors.hpp>
 #include <llmc/observers/observer.hpp>
+#include <llmc/observers/observer_selection.hpp>
+#include <llmc/observers/registry.hpp>
+#include <llmc/observers/fusion.hpp>
+#include <llmc/io/checkpoint.hpp>
+#include <llmc/io/compressors.hpp>
+#include <llmc/core/module_matching.hpp>
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/packing.hpp>
 #include <llmc/quant/presets.hpp>

@@ -107,6 +107,29 @@ void fuse_observers(std::vector<LinearModule>& modules) {
   }
 }
 
+// Upstream's group-size divisibility check (LC §3.4): GROUP / TENSOR_GROUP weights whose column
+// count is at least the group size must divide by it. Lists every offender at once.
+void validate_group_divisibility(const std::vector<LinearModule>& modules,
+                                 const QuantizationArgs& args) {
+  const auto strategy = args.strategy();
+  if (strategy != QuantizationStrategy::Group && strategy != QuantizationStrategy::TensorGroup) {
+    return;
+  }
+  const int64_t group_size = *args.group_size();
+  std::string offenders;
+  for (const auto& m : modules) {
+    const int64_t columns = m.weight.size(1);
+    if (columns >= group_size && columns % group_size != 0) {
+      offenders += "\n  " + m.name + " (columns=" + std::to_string(columns) +
+                   ", group_size=" + std::to_string(group_size) + ")";
+    }
+  }
+  if (!offenders.empty()) {
+    throw Error("columns not divisible by the group size:" + offenders +
+                "\nadd these modules to --ignore or choose another --scheme");
+  }
+}
+
 void print_summary(const std::vector<LinearModule>& modules, double seconds) {
   std::fprintf(stderr, "\n%-44s %-14s %-22s %-14s %s\n", "module", "shape", "format", "scale",
                "rel.err");
@@ -217,6 +240,7 @@ int run_quantize(const std::vector<std::string>& argv) {
   std::vector<std::string> ignored;
   auto modules = select_modules(model, targets, ignore, ignored);
   if (modules.empty()) throw Error("no Linear module matches --targets " + cli.get("targets"));
+  validate_group_divisibility(modules, args);
   const std::string format = io::infer_module_format(scheme);
 
   for (auto& m : modules) {

@@ -72,11 +72,6 @@ void compress_naive(TensorMap& state, const QuantizationScheme& scheme) {
   remove_symmetric_zero_points(state, scheme);
 }
 
-// MX scales are stored as biased E8M0 exponents: 127 + floor(log2(scale)).
-Tensor compress_mx_scale(const Tensor& scale, c10::ScalarType dtype) {
-  return (at::floor(at::log2(scale)).to(at::kInt) + 127).to(dtype);
-}
-
 void compress_mxfp8(TensorMap& state, const QuantizationScheme& scheme) {
   compress_naive(state, scheme);
   const auto dtype = scheme.weights()->scale_dtype().value_or(at::kByte);

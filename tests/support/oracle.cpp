@@ -26,7 +26,11 @@ void run_script(const std::string& name) {
 }
 
 at::Tensor as_bytes(const at::Tensor& t) {
-  return t.contiguous().view(at::kByte).reshape({t.numel(), static_cast<int64_t>(t.element_size())});
+  // clone() gives standard strides even where contiguous() would keep odd size-1 strides,
+  // which view(kByte) rejects.
+  return t.clone(at::MemoryFormat::Contiguous)
+      .view(at::kByte)
+      .reshape({t.numel(), static_cast<int64_t>(t.element_size())});
 }
 
 }  // namespace
