@@ -7,10 +7,6 @@ std::pair<at::Tensor, at::Tensor> observed_min_max(const at::Tensor& observed) {
   return {at::amin(observed, {0, -1}), at::amax(observed, {0, -1})};
 }
 
-at::Tensor ema_lerp(const at::Tensor& start, const at::Tensor& end, double weight) {
-  return (start * (1.0 - weight)) + (end * weight);
-}
-
 MinMaxObserverOptions MinMaxObserverOptions::from_kwargs(const nlohmann::json& kwargs,
                                                          const std::string& observer) {
   const ObserverKwargs kw(kwargs, observer, {"averaging_constant"});
@@ -67,12 +63,8 @@ std::vector<std::pair<std::string, ReduceOp>> MinMaxObserver::accumulators() con
 
 void MinMaxObserver::update_statistics_from_observed(const at::Tensor& observed) {
   auto [min_vals, max_vals] = observed_min_max(observed);
-  const double c = options_.averaging_constant();
-  if (has_statistics() && c != 1.0) {
-    min_vals = ema_lerp(stat("min_vals"), min_vals, c);
-    max_vals = ema_lerp(stat("max_vals"), max_vals, c);
-  }
-  set_min_max(std::move(min_vals), std::move(max_vals));
+  set_min_max_moving_average(std::move(min_vals), std::move(max_vals),
+                             options_.averaging_constant());
 }
 
 }  // namespace llmc

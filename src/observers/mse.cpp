@@ -104,12 +104,8 @@ std::vector<std::pair<std::string, ReduceOp>> MovingAverageMSEObserver::accumula
 
 void MovingAverageMSEObserver::update_statistics_from_observed(const at::Tensor& observed) {
   auto [min_vals, max_vals] = grid_search_mse(observed, args_, options_.grid_search());
-  const double c = options_.averaging_constant();
-  if (has_statistics() && c != 1.0) {
-    min_vals = ema_lerp(stat("min_vals"), min_vals, c);
-    max_vals = ema_lerp(stat("max_vals"), max_vals, c);
-  }
-  set_min_max(std::move(min_vals), std::move(max_vals));
+  set_min_max_moving_average(std::move(min_vals), std::move(max_vals),
+                             options_.averaging_constant());
 }
 
 }  // namespace llmc

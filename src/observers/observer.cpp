@@ -141,6 +141,16 @@ void Observer::set_min_max(at::Tensor min_vals, at::Tensor max_vals) {
   statistics_["max_vals"] = std::move(max_vals);
 }
 
+void Observer::set_min_max_moving_average(at::Tensor min_vals, at::Tensor max_vals,
+                                          double averaging_constant) {
+  const double c = averaging_constant;
+  if (has_statistics() && c != 1.0) {
+    min_vals = (stat("min_vals") * (1.0 - c)) + (min_vals * c);
+    max_vals = (stat("max_vals") * (1.0 - c)) + (max_vals * c);
+  }
+  set_min_max(std::move(min_vals), std::move(max_vals));
+}
+
 void Observer::require_statistics(const char* action) const {
   if (!has_statistics()) {
     throw Error(describe() + ": " + action +

@@ -67,8 +67,4 @@ class MinMaxObserver : public Observer {
 // amin / amax over dims (0, -1) of a flattened observation.
 std::pair<at::Tensor, at::Tensor> observed_min_max(const at::Tensor& observed);
 
-// Upstream helpers.lerp: start * (1 - weight) + end * weight (torch.lerp lacks some dtypes and
-// rounds differently), the EMA update shared by minmax and mse.
-at::Tensor ema_lerp(const at::Tensor& start, const at::Tensor& end, double weight);
-
 }  // namespace llmc

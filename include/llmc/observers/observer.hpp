@@ -100,6 +100,11 @@ class Observer {
   // min_vals / max_vals, or undefined tensors when not observed yet.
   at::Tensor stat(const std::string& attr) const;
   void set_min_max(at::Tensor min_vals, at::Tensor max_vals);
+  // The EMA update shared by minmax and mse (upstream helpers.lerp, written out as
+  // old * (1 - c) + new * c because torch.lerp rounds differently): the first observation, or
+  // c == 1, just sets the values.
+  void set_min_max_moving_average(at::Tensor min_vals, at::Tensor max_vals,
+                                  double averaging_constant);
 
   std::string base_name_;
   QuantizationArgs args_;

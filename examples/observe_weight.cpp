@@ -1,0 +1,21 @@
+// Embedding llmc: take the W4A16 preset's weight args, pick the memoryless_mse observer,
+// observe a weight, and fake-quantize it with the resulting qparams. Exits non-zero if the
+// result is off. CI builds this file against the *installed* package (tests/consumer).
+#include <llmc/llmc.hpp>
+
+#include <iostream>
+
+int main() {
+  const auto scheme = llmc::preset_name_to_scheme("W4A16", {"Linear"});
+  llmc::QuantizationArgs args = *scheme.weights();
+  args.observer("memoryless_mse");
+  args = args.validated();
+  const auto weight = at::randn({16, 256});
+  auto observer = llmc::initialize_observer("weight", args);
+  (*observer)(weight);
+  const llmc::QParams q = observer->get_qparams();
+  const auto qdq = llmc::fake_quantize(weight, q.scale, q.zero_point, args, q.global_scale);
+  const double err = (qdq - weight).abs().max().item<double>();
+  std::cout << "observe_weight: scale " << q.scale.sizes() << ", max error " << err << "\n";
+  return (q.scale.sizes() == at::IntArrayRef{16, 2} && err < 0.5) ? 0 : 1;
+}
