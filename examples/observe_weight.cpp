@@ -15,7 +15,8 @@ int main() {
   (*observer)(weight);
   const llmc::QParams q = observer->get_qparams();
   const auto qdq = llmc::fake_quantize(weight, q.scale, q.zero_point, args, q.global_scale);
-  const double err = (qdq - weight).abs().max().item<double>();
-  std::cout << "observe_weight: scale " << q.scale.sizes() << ", max error " << err << "\n";
-  return (q.scale.sizes() == at::IntArrayRef{16, 2} && err < 0.5) ? 0 : 1;
+  // 4-bit group-128 on Gaussian weights: about 10% relative error; far more means a bug.
+  const double err = ((qdq - weight).norm() / weight.norm()).item<double>();
+  std::cout << "observe_weight: scale " << q.scale.sizes() << ", relative error " << err << "\n";
+  return (q.scale.sizes() == at::IntArrayRef{16, 2} && err < 0.15) ? 0 : 1;
 }
