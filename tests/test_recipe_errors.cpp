@@ -12,7 +12,8 @@ namespace {
 using Catch::Matchers::Contains;
 
 std::string error_of_file(const std::string& name, const std::string& text) {
-  const auto path = llmc::test::temp_dir("recipe-errors") / name;
+  // A directory per file: temp_dir empties a directory whose tag it has seen before.
+  const auto path = llmc::test::temp_dir("recipe-errors-" + name) / name;
   std::ofstream(path) << text;
   return llmc::test::error_of([&] { llmc::Recipe::from_file(path); });
 }

@@ -31,7 +31,8 @@ default_stage:
 )";
 
 std::filesystem::path write_file(const std::string& name, const std::string& text) {
-  const auto path = llmc::test::temp_dir("recipe-parse") / name;
+  // A directory per file: temp_dir empties a directory whose tag it has seen before.
+  const auto path = llmc::test::temp_dir("recipe-parse-" + name) / name;
   std::ofstream(path) << text;
   return path;
 }
