@@ -1,21 +1,30 @@
-#include <llmc/core/event.hpp>
-
 #include <cmath>
+#include <llmc/core/event.hpp>
 
 namespace llmc {
 
 std::string to_string(EventType type) {
   switch (type) {
-    case EventType::INITIALIZE: return "initialize";
-    case EventType::FINALIZE: return "finalize";
-    case EventType::BATCH_START: return "batch_start";
-    case EventType::LOSS_CALCULATED: return "loss_calculated";
-    case EventType::BATCH_END: return "batch_end";
-    case EventType::CALIBRATION_START: return "calibration_start";
-    case EventType::SEQUENTIAL_EPOCH_END: return "sequential_epoch_end";
-    case EventType::CALIBRATION_END: return "calibration_end";
-    case EventType::OPTIM_PRE_STEP: return "optim_pre_step";
-    case EventType::OPTIM_POST_STEP: return "optim_post_step";
+    case EventType::INITIALIZE:
+      return "initialize";
+    case EventType::FINALIZE:
+      return "finalize";
+    case EventType::BATCH_START:
+      return "batch_start";
+    case EventType::LOSS_CALCULATED:
+      return "loss_calculated";
+    case EventType::BATCH_END:
+      return "batch_end";
+    case EventType::CALIBRATION_START:
+      return "calibration_start";
+    case EventType::SEQUENTIAL_EPOCH_END:
+      return "sequential_epoch_end";
+    case EventType::CALIBRATION_END:
+      return "calibration_end";
+    case EventType::OPTIM_PRE_STEP:
+      return "optim_pre_step";
+    case EventType::OPTIM_POST_STEP:
+      return "optim_post_step";
   }
   return "unknown";
 }

@@ -1,8 +1,7 @@
-#include <llmc/core/lifecycle.hpp>
-#include <llmc/error.hpp>
-
 #include <algorithm>
 #include <array>
+#include <llmc/core/lifecycle.hpp>
+#include <llmc/error.hpp>
 
 namespace llmc {
 
@@ -21,8 +20,8 @@ std::string qualified(EventType type) {
 }
 
 size_t training_position(EventType type) {
-  return static_cast<size_t>(
-      std::find(kTrainingOrder.begin(), kTrainingOrder.end(), type) - kTrainingOrder.begin());
+  return static_cast<size_t>(std::find(kTrainingOrder.begin(), kTrainingOrder.end(), type) -
+                             kTrainingOrder.begin());
 }
 
 [[noreturn]] void fail(const std::string& message) { throw Error("lifecycle: " + message); }

@@ -1,7 +1,6 @@
+#include <algorithm>
 #include <llmc/core/modifier.hpp>
 #include <llmc/error.hpp>
-
-#include <algorithm>
 
 namespace llmc {
 
@@ -79,8 +78,7 @@ void Modifier::on_start(State&, const Event&) {}
 void Modifier::on_update(State&, const Event&) {}
 void Modifier::on_end(State&, const Event&) {}
 void Modifier::on_calibration_start(State&, const Event&) {}
-void Modifier::on_sequential_epoch_end(State&, const Event&, const std::vector<nn::NamedModule>&) {
-}
+void Modifier::on_sequential_epoch_end(State&, const Event&, const std::vector<nn::NamedModule>&) {}
 void Modifier::on_calibration_end(State&, const Event&) {}
 
 nlohmann::ordered_json Modifier::args_json() const {

@@ -1,7 +1,6 @@
-#include <llmc/core/modifier_kwargs.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <llmc/core/modifier_kwargs.hpp>
 
 namespace llmc {
 
@@ -9,8 +8,8 @@ namespace {
 
 // Modifier's own pydantic fields, accepted by every modifier (LC §1.1).
 const std::vector<std::string>& common_keys() {
-  static const std::vector<std::string> keys = {"requires_calibration_data", "index", "group",
-                                                "start", "end", "update"};
+  static const std::vector<std::string> keys = {
+      "requires_calibration_data", "index", "group", "start", "end", "update"};
   return keys;
 }
 

@@ -25,14 +25,14 @@ std::string known_modifiers() {
 std::unique_ptr<Modifier> create_modifier(const ModifierSpec& spec) {
   const auto& registry = modifier_registry();
   if (!registry.contains(spec.type)) {
-    spec.fail("", "No modifier of type '" + spec.type + "' found (known: " + known_modifiers() +
-                      ")");
+    spec.fail("",
+              "No modifier of type '" + spec.type + "' found (known: " + known_modifiers() + ")");
   }
   // Upstream's lookup is exact; the normalising registry only serves the hint.
   const std::string& canonical = registry.canonical_name(spec.type);
   if (canonical != spec.type) {
-    spec.fail("", "No modifier of type '" + spec.type + "' found; did you mean '" + canonical +
-                      "'?");
+    spec.fail("",
+              "No modifier of type '" + spec.type + "' found; did you mean '" + canonical + "'?");
   }
   std::unique_ptr<Modifier> modifier = registry.get(spec.type)(spec);
   if (!modifier) spec.fail("", "the factory of '" + spec.type + "' returned no modifier");

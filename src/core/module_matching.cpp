@@ -1,7 +1,6 @@
+#include <algorithm>
 #include <llmc/core/module_matching.hpp>
 #include <llmc/error.hpp>
-
-#include <algorithm>
 #include <regex>
 
 namespace llmc {

@@ -31,8 +31,7 @@ SessionScope::SessionScope()
   active_session_ptr = session_;
 }
 
-SessionScope::SessionScope(Session& session)
-    : session_(&session), previous_(active_session_ptr) {
+SessionScope::SessionScope(Session& session) : session_(&session), previous_(active_session_ptr) {
   active_session_ptr = session_;
 }
 

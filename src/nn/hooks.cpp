@@ -1,7 +1,6 @@
-#include <llmc/nn/hooks.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <llmc/nn/hooks.hpp>
 
 namespace llmc::nn {
 

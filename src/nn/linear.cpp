@@ -1,20 +1,25 @@
+#include <torch/nn/functional/linear.h>
+#include <torch/nn/init.h>
+
+#include <cmath>
 #include <llmc/error.hpp>
 #include <llmc/nn/linear.hpp>
 #include <llmc/quant/forward.hpp>
-
-#include <torch/nn/functional/linear.h>
-#include <torch/nn/init.h>
-#include <cmath>
 
 namespace llmc::nn {
 
 std::string to_string(QuantizationStatus status) {
   switch (status) {
-    case QuantizationStatus::Initialized: return "initialized";
-    case QuantizationStatus::Calibration: return "calibration";
-    case QuantizationStatus::Frozen: return "frozen";
-    case QuantizationStatus::Compressed: return "compressed";
-    case QuantizationStatus::Decompressed: return "decompressed";
+    case QuantizationStatus::Initialized:
+      return "initialized";
+    case QuantizationStatus::Calibration:
+      return "calibration";
+    case QuantizationStatus::Frozen:
+      return "frozen";
+    case QuantizationStatus::Compressed:
+      return "compressed";
+    case QuantizationStatus::Decompressed:
+      return "decompressed";
   }
   return "unknown";
 }
@@ -22,8 +27,8 @@ std::string to_string(QuantizationStatus status) {
 LinearImpl::LinearImpl(const LinearOptions& options_) : options(options_) { reset(); }
 
 void LinearImpl::reset() {
-  weight = register_parameter("weight",
-                              torch::empty({options.out_features(), options.in_features()}));
+  weight =
+      register_parameter("weight", torch::empty({options.out_features(), options.in_features()}));
   if (options.bias()) {
     bias = register_parameter("bias", torch::empty(options.out_features()));
   } else {
@@ -70,8 +75,7 @@ torch::Tensor LinearImpl::run_pre_hooks(const torch::Tensor& input) {
   return x;
 }
 
-torch::Tensor LinearImpl::run_post_hooks(const torch::Tensor& input,
-                                         const torch::Tensor& output) {
+torch::Tensor LinearImpl::run_post_hooks(const torch::Tensor& input, const torch::Tensor& output) {
   torch::Tensor y = output;
   for (const auto& entry : post_hooks_->snapshot()) {
     if (!DisableHooks::hook_enabled(entry.id)) continue;
@@ -80,8 +84,7 @@ torch::Tensor LinearImpl::run_post_hooks(const torch::Tensor& input,
   return y;
 }
 
-torch::Tensor LinearImpl::forward_quantize(const torch::Tensor& value,
-                                           const std::string& base_name,
+torch::Tensor LinearImpl::forward_quantize(const torch::Tensor& value, const std::string& base_name,
                                            const QuantizationArgs& args) const {
   if (value.numel() == 0) return value;
   const auto global_scale = find_qparam(base_name + "_global_scale");
@@ -89,8 +92,8 @@ torch::Tensor LinearImpl::forward_quantize(const torch::Tensor& value,
     auto [scale, zero_point] = compute_dynamic_scales_and_zp(value, args, global_scale);
     return fake_quantize(value, scale, zero_point, args, global_scale);
   }
-  return fake_quantize(value, qparam(base_name + "_scale"),
-                       find_qparam(base_name + "_zero_point"), args, global_scale);
+  return fake_quantize(value, qparam(base_name + "_scale"), find_qparam(base_name + "_zero_point"),
+                       args, global_scale);
 }
 
 torch::Tensor LinearImpl::forward(const torch::Tensor& input) {

@@ -1,9 +1,8 @@
 // Qparam storage of llmc::nn::LinearImpl under compressed-tensors' parameter names.
-#include <llmc/error.hpp>
-#include <llmc/nn/linear.hpp>
-
 #include <algorithm>
 #include <array>
+#include <llmc/error.hpp>
+#include <llmc/nn/linear.hpp>
 
 namespace llmc::nn {
 
@@ -49,8 +48,8 @@ bool LinearImpl::has_qparam(const std::string& name) const {
 
 const torch::Tensor& LinearImpl::qparam(const std::string& name) const {
   if (!has_qparam(name)) {
-    throw Error("llmc::nn::Linear: no qparam '" + name + "' (registered: " +
-                join(qparam_names_) + "); initialize the module for quantization first");
+    throw Error("llmc::nn::Linear: no qparam '" + name + "' (registered: " + join(qparam_names_) +
+                "); initialize the module for quantization first");
   }
   return parameters_[name];
 }

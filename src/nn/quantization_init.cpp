@@ -60,8 +60,8 @@ void initialize_module_for_quantization(LinearImpl& module, const QuantizationSc
                        force_zero_point);
   }
   if (validated.output_activations()) {
-    initialize_qparams(module, "output", *validated.output_activations(),
-                       weight_shape.slice(0, 1), dtype, force_zero_point);
+    initialize_qparams(module, "output", *validated.output_activations(), weight_shape.slice(0, 1),
+                       dtype, force_zero_point);
   }
   module.quantization_scheme = validated;
   module.quantization_status = QuantizationStatus::Initialized;

@@ -47,8 +47,9 @@ void basic_pipeline(Session& session) {
   const State& state = session.state();
   if (!state.model) throw Error("basic pipeline: State::model is not set");
   if (!state.forward) {
-    throw Error("basic pipeline: State::forward is not set (the pipeline runs the model on "
-                "every calibration batch; see llmc::module_forward)");
+    throw Error(
+        "basic pipeline: State::forward is not set (the pipeline runs the model on "
+        "every calibration batch; see llmc::module_forward)");
   }
   if (state.calib_data.empty()) {
     session.warn("basic pipeline: no calibration batches; modifiers see no activations");

@@ -35,8 +35,8 @@ std::string resolve_pipeline(Session& session,
   const std::string chosen = standardize_lookup_name(*user);
   if (chosen == independent) inferred = independent;
   if (chosen != inferred) {
-    session.warn("Calibration pipeline is set to `" + chosen +
-                 "`, but it is recommended to use `" + inferred + "`");
+    session.warn("Calibration pipeline is set to `" + chosen + "`, but it is recommended to use `" +
+                 inferred + "`");
   }
   return pipeline_registry().canonical_name(chosen);
 }

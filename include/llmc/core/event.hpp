@@ -6,10 +6,10 @@
 //   e.current_index();  // 3.0 (or global_step / steps_per_epoch when epoch based)
 #pragma once
 
-#include <llmc/nn/modules.hpp>
-
 #include <torch/types.h>
+
 #include <cstdint>
+#include <llmc/nn/modules.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -12,7 +12,6 @@
 #include <llmc/core/event.hpp>
 #include <llmc/core/modifier.hpp>
 #include <llmc/core/state.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>

@@ -12,7 +12,6 @@
 #include <llmc/core/state.hpp>
 #include <llmc/nn/hooks.hpp>
 #include <llmc/nn/linear.hpp>
-
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>

@@ -9,10 +9,9 @@
 //   kw.apply_common(*modifier);
 #pragma once
 
+#include <cstdint>
 #include <llmc/core/modifier.hpp>
 #include <llmc/recipe/modifier_spec.hpp>
-
-#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>

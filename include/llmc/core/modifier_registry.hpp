@@ -7,11 +7,10 @@
 //   std::unique_ptr<llmc::Modifier> m = llmc::create_modifier(spec);
 #pragma once
 
+#include <functional>
 #include <llmc/core/modifier.hpp>
 #include <llmc/core/registry.hpp>
 #include <llmc/recipe/modifier_spec.hpp>
-
-#include <functional>
 #include <memory>
 #include <string>
 

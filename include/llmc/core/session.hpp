@@ -10,7 +10,6 @@
 #pragma once
 
 #include <llmc/core/lifecycle.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>

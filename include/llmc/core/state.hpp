@@ -9,6 +9,7 @@
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
+
 #include <functional>
 #include <memory>
 #include <optional>

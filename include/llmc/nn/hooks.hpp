@@ -67,8 +67,7 @@ class DisableHooks {
 // Hooks of one kind on one module, in registration order. `Fn` is the callable type.
 // Not synchronised: register and remove hooks outside concurrent forwards.
 template <typename Fn>
-class HookList : public detail::HookOwner,
-                 public std::enable_shared_from_this<HookList<Fn>> {
+class HookList : public detail::HookOwner, public std::enable_shared_from_this<HookList<Fn>> {
  public:
   struct Entry {
     uint64_t id;

@@ -10,13 +10,13 @@
 //   torch::Tensor y = fc(x);  // x: (*, in_features) → y: (*, out_features)
 #pragma once
 
-#include <llmc/nn/hooks.hpp>
-#include <llmc/quant/quantization_scheme.hpp>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/options/linear.h>
 #include <torch/nn/pimpl.h>
+
 #include <functional>
+#include <llmc/nn/hooks.hpp>
+#include <llmc/quant/quantization_scheme.hpp>
 #include <optional>
 #include <ostream>
 #include <string>

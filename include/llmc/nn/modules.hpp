@@ -7,9 +7,9 @@
 //     llmc::nn::initialize_module_for_quantization(*linear, scheme);
 #pragma once
 
-#include <llmc/nn/linear.hpp>
-
 #include <torch/nn/module.h>
+
+#include <llmc/nn/linear.hpp>
 #include <memory>
 #include <string>
 #include <utility>

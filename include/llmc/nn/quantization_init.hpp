@@ -6,10 +6,10 @@
 //   fc->qparam("weight_scale").copy_(scale);
 #pragma once
 
+#include <ATen/ATen.h>
+
 #include <llmc/nn/linear.hpp>
 #include <llmc/quant/quantization_scheme.hpp>
-
-#include <ATen/ATen.h>
 #include <string>
 
 namespace llmc::nn {

@@ -6,11 +6,10 @@
 //   llmc::run_calibration(session, "datafree");  // a user choice, warned about if it differs
 #pragma once
 
+#include <functional>
 #include <llmc/core/modifier.hpp>
 #include <llmc/core/registry.hpp>
 #include <llmc/core/session.hpp>
-
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
