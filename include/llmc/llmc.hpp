@@ -15,6 +15,16 @@
 #include <llmc/io/checkpoint.hpp>
 #include <llmc/io/compressors.hpp>
 #include <llmc/core/module_matching.hpp>
+#include <llmc/core/modifier.hpp>
+#include <llmc/core/modifier_kwargs.hpp>
+#include <llmc/core/modifier_registry.hpp>
+#include <llmc/core/session.hpp>
+#include <llmc/nn/linear.hpp>
+#include <llmc/nn/modules.hpp>
+#include <llmc/nn/quantization_init.hpp>
+#include <llmc/pipelines/pipelines.hpp>
+#include <llmc/pipelines/registry.hpp>
+#include <llmc/recipe/recipe.hpp>
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/packing.hpp>
 #include <llmc/quant/presets.hpp>

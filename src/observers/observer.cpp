@@ -56,10 +56,17 @@ Observer& Observer::operator()(const at::Tensor& observed) {
   // Weights do not change during calibration: observe once until get_qparams (LC §5.1).
   if (is_weight_observer() && has_statistics()) return *this;
   try {
-    // Upstream turns a NaN weight into NaN qparams silently; one pass per weight is cheap next
-    // to the search. Activations are checked once, on their statistics, in get_qparams.
-    if (is_weight_observer()) check_finite(observed, "observed weight");
-    update_statistics_from_observed(flatten_for_calibration(observed, base_name_, args_));
+    try {
+      update_statistics_from_observed(flatten_for_calibration(observed, base_name_, args_));
+      if (is_weight_observer()) require_finite_statistics();
+    } catch (const Error&) {
+      // Upstream turns a NaN weight into NaN qparams silently. NaN/inf always reach the ranges
+      // (amin/amax propagate them), so the weight itself is scanned only on failure, to name
+      // the first bad element; a full isfinite pass up front would cost more than minmax itself.
+      // Activations are checked once, on their statistics, in get_qparams.
+      if (is_weight_observer()) check_finite(observed, "observed weight");
+      throw;
+    }
   } catch (const Error& e) {
     rethrow_with_context(describe(), e);
   }
@@ -149,6 +156,13 @@ void Observer::set_min_max_moving_average(at::Tensor min_vals, at::Tensor max_va
     max_vals = (stat("max_vals") * (1.0 - c)) + (max_vals * c);
   }
   set_min_max(std::move(min_vals), std::move(max_vals));
+}
+
+void Observer::require_finite_statistics() const {
+  for (const char* attr : {"min_vals", "max_vals"}) {
+    const at::Tensor value = stat(attr);
+    if (value.defined()) check_finite(value, attr);
+  }
 }
 
 void Observer::require_statistics(const char* action) const {

@@ -87,11 +87,12 @@ bool bit_equal(const at::Tensor& actual, const at::Tensor& expected, std::string
 }
 
 std::filesystem::path temp_dir(const std::string& tag) {
-  auto base = std::filesystem::temp_directory_path() /
-              ("llmc-test-" + tag + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(base);
-  std::filesystem::create_directories(base);
-  return base;
+  // mkdtemp gives a fresh directory per call, so nothing needs clearing: std::filesystem's
+  // remove_all can bind to libtorch's own copy of the symbol and crash on non-empty trees.
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / ("llmc-test-" + tag + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw Error("mkdtemp failed for " + pattern);
+  return pattern;
 }
 
 }  // namespace llmc::test

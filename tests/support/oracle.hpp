@@ -36,7 +36,7 @@ class Oracle {
 // returns false and describes the first differing element and the count in `why`.
 bool bit_equal(const at::Tensor& actual, const at::Tensor& expected, std::string* why = nullptr);
 
-// A fresh, empty temporary directory under the build tree, removed at process exit.
+// A fresh, empty temporary directory (unique per call) under the system temp directory.
 std::filesystem::path temp_dir(const std::string& tag);
 
 }  // namespace llmc::test

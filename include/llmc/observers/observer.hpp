@@ -100,6 +100,8 @@ class Observer {
   // min_vals / max_vals, or undefined tensors when not observed yet.
   at::Tensor stat(const std::string& attr) const;
   void set_min_max(at::Tensor min_vals, at::Tensor max_vals);
+  // Throws when min_vals / max_vals hold NaN or inf.
+  void require_finite_statistics() const;
   // The EMA update shared by minmax and mse (upstream helpers.lerp, written out as
   // old * (1 - c) + new * c because torch.lerp rounds differently): the first observation, or
   // c == 1, just sets the values.
