@@ -108,6 +108,17 @@ TEST_CASE("num_bits outside int 1..32 / float 4,8 is rejected though upstream ac
   }
 }
 
+TEST_CASE("token-strategy weights are rejected though upstream accepts dynamic ones") {
+  REQUIRE_FALSE(cases_of("stricter_scheme").empty());
+  for (const auto& c : cases_of("stricter_scheme")) {
+    INFO(c["input"].dump());
+    CHECK_FALSE(c["raises"].get<bool>());
+    CHECK_THAT(llmc::test::error_of([&] { QuantizationScheme::from_json(c["input"]); }),
+               Catch::Contains("QuantizationScheme.weights.strategy") &&
+                   Catch::Contains("tensor, channel, group, tensor_group, block"));
+  }
+}
+
 TEST_CASE("scheme JSON equals compressed-tensors' model_dump for the same input") {
   for (const auto& c : cases_of("scheme")) {
     INFO(c["id"] << " " << c["input"].dump());

@@ -106,6 +106,13 @@ QuantizationScheme QuantizationScheme::validated() const {
   out.input_activations_ = validated_args(input_activations_, "input_activations");
   out.output_activations_ = validated_args(output_activations_, "output_activations");
   check_activations(out);
+  // Upstream accepts dynamic per-token weights; the foundation issue asks for an error: weights
+  // are observed once and saved, per-token scales exist only for activations.
+  if (out.weights_ && out.weights_->strategy() == QuantizationStrategy::Token) {
+    detail::field_error("QuantizationScheme.weights.strategy",
+                        "token (dynamic per-token scales) is only for activations",
+                        "tensor, channel, group, tensor_group, block");
+  }
   if (format_) check_format(*format_);
   return out;
 }

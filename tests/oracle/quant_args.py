@@ -127,7 +127,11 @@ VALID_SCHEMES = [
      "output_activations": {"strategy": "channel"}},
     {"targets": ["Linear"], "weights": {"num_bits": 4, "group_size": 128, "actorder": "weight"},
      "format": "nvfp4-pack-quantized"},
-    # Upstream accepts dynamic weights (fake-quantized on the fly, nothing calibrated or saved).
+]
+
+# Accepted by compressed-tensors, rejected by llmc (the foundation issue asks for it): per-token
+# dynamic scales are an activation scheme; weights are observed once and saved.
+LLMC_STRICTER_SCHEMES = [
     {"targets": ["Linear"], "weights": {"strategy": "token", "dynamic": True}},
 ]
 
@@ -218,6 +222,9 @@ def main():
             writer.add({"id": f"verdict/{what}/{i}", "kind": "verdict", **verdict(what, build, payload)})
     for i, payload in enumerate(LLMC_STRICTER_ARGS):
         writer.add({"id": f"stricter/{i}", "kind": "stricter", **verdict("args", build_args, payload)})
+    for i, payload in enumerate(LLMC_STRICTER_SCHEMES):
+        writer.add({"id": f"stricter_scheme/{i}", "kind": "stricter_scheme",
+                    **verdict("scheme", QuantizationScheme.model_validate, payload)})
     for i, payload in enumerate(VALID_SCHEMES):
         writer.add({"id": f"scheme/{i}", "kind": "scheme", "input": payload,
                     "dump": dump(QuantizationScheme.model_validate(payload))})
