@@ -22,6 +22,12 @@
 #include <llmc/nn/linear.hpp>
 #include <llmc/nn/modules.hpp>
 #include <llmc/nn/quantization_init.hpp>
+#include <llmc/entrypoints/oneshot.hpp>
+#include <llmc/modifiers/calibration.hpp>
+#include <llmc/modifiers/group_size_validation.hpp>
+#include <llmc/modifiers/imatrix_gatherer.hpp>
+#include <llmc/modifiers/quantization_modifier.hpp>
+#include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/pipelines/pipelines.hpp>
 #include <llmc/pipelines/registry.hpp>
 #include <llmc/recipe/recipe.hpp>

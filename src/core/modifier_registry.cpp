@@ -1,10 +1,33 @@
 #include <llmc/core/modifier_registry.hpp>
 #include <llmc/error.hpp>
+#include <llmc/modifiers/imatrix_gatherer.hpp>
+#include <llmc/modifiers/quantization_modifier.hpp>
 
 namespace llmc {
+namespace {
+
+template <typename T>
+ModifierFactory factory_of() {
+  return [](const ModifierSpec& spec) -> std::unique_ptr<Modifier> {
+    return std::make_unique<T>(spec);
+  };
+}
+
+// The built-in modifiers, registered here explicitly (a static library drops unreferenced
+// self-registering objects).
+void register_builtin_modifiers(Registry<ModifierFactory>& registry) {
+  registry.add("QuantizationModifier", factory_of<QuantizationModifier>());
+  registry.add("IMatrixGatherer", factory_of<IMatrixGatherer>());
+}
+
+}  // namespace
 
 Registry<ModifierFactory>& modifier_registry() {
-  static Registry<ModifierFactory> registry("modifier");
+  static Registry<ModifierFactory> registry = [] {
+    Registry<ModifierFactory> r("modifier");
+    register_builtin_modifiers(r);
+    return r;
+  }();
   return registry;
 }
 

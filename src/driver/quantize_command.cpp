@@ -5,6 +5,7 @@
 #include <llmc/io/atomic_write.hpp>
 #include <llmc/io/checkpoint.hpp>
 #include <llmc/io/compressors.hpp>
+#include <llmc/modifiers/group_size_validation.hpp>
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
 #include <llmc/observers/observer_selection.hpp>
@@ -107,26 +108,18 @@ void fuse_observers(std::vector<LinearModule>& modules) {
   }
 }
 
-// Upstream's group-size divisibility check (LC §3.4): GROUP / TENSOR_GROUP weights whose column
-// count is at least the group size must divide by it. Lists every offender at once.
+// Upstream's group-size divisibility check (LC §3.4), over the selected weights.
 void validate_group_divisibility(const std::vector<LinearModule>& modules,
                                  const QuantizationArgs& args) {
-  const auto strategy = args.strategy();
-  if (strategy != QuantizationStrategy::Group && strategy != QuantizationStrategy::TensorGroup) {
-    return;
-  }
-  const int64_t group_size = *args.group_size();
-  std::string offenders;
+  std::vector<GroupSizeOffender> offenders;
   for (const auto& m : modules) {
-    const int64_t columns = m.weight.size(1);
-    if (columns >= group_size && columns % group_size != 0) {
-      offenders += "\n  " + m.name + " (columns=" + std::to_string(columns) +
-                   ", group_size=" + std::to_string(group_size) + ")";
+    if (auto offender = check_group_size(m.name, m.weight.size(1), args)) {
+      offenders.push_back(*offender);
     }
   }
   if (!offenders.empty()) {
-    throw Error("columns not divisible by the group size:" + offenders +
-                "\nadd these modules to --ignore or choose another --scheme");
+    throw Error(group_size_error_message(offenders,
+                                         "add these modules to --ignore or choose another --scheme"));
   }
 }
 

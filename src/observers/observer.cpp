@@ -55,6 +55,7 @@ Observer& Observer::operator()(const at::Tensor& observed) {
   if (observed.numel() == 0) return *this;
   // Weights do not change during calibration: observe once until get_qparams (LC §5.1).
   if (is_weight_observer() && has_statistics()) return *this;
+  observed_shape_ = observed.sizes().vec();
   try {
     try {
       update_statistics_from_observed(flatten_for_calibration(observed, base_name_, args_));
@@ -132,7 +133,7 @@ void Observer::delete_statistics(bool check_fused) {
 }
 
 void Observer::delete_own_statistics() {
-  for (const auto& attr : stats_attrs()) statistics_.erase(attr);
+  statistics_.clear();
 }
 
 void Observer::attach(torch::nn::Module& /*module*/) {}

@@ -45,6 +45,13 @@ int64_t ObserverKwargs::integer(const std::string& key, int64_t fallback) const 
   wrong_type(key, "an integer");
 }
 
+bool ObserverKwargs::boolean(const std::string& key, bool fallback) const {
+  if (!contains(key)) return fallback;
+  const auto& value = kwargs_.at(key);
+  if (!value.is_boolean()) wrong_type(key, "true or false");
+  return value.get<bool>();
+}
+
 void ObserverKwargs::out_of_range(const std::string& key, double value,
                                   const std::string& allowed) const {
   std::ostringstream msg;

@@ -1,3 +1,4 @@
+#include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/observers/min_max.hpp>
 #include <llmc/observers/mse.hpp>
 #include <llmc/observers/nvfp4_expanded_mse.hpp>
@@ -25,6 +26,8 @@ void register_builtin_observers(Registry<ObserverFactory>& registry) {
   registry.add("nvfp4_expanded_mse", factory_of<NVFP4ExpandedMSEObserver>());
   // Upstream's alias (it also warns that nvfp4_expanded_mse is the better-named spelling).
   registry.add("fouroversix", factory_of<NVFP4ExpandedMSEObserver>());
+  registry.add("imatrix_mse", factory_of<IMatrixMSEObserver>());
+  registry.add("nvfp4_expanded_imatrix", factory_of<NVFP4ExpandedIMatrixObserver>());
 }
 
 std::mutex& registry_mutex() {

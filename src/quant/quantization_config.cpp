@@ -133,12 +133,15 @@ QuantizationStatus parse_quantization_status(const std::string& text) {
 // recipe builds that observer and would otherwise run without the data it needs (DESIGN §5).
 bool QuantizationConfig::requires_calibration_data() const {
   if (kv_cache_scheme_) return true;
+  // llm-compressor 0.14 compares exactly against these two names; any spelling the observer
+  // registry resolves to them counts here (LC §11.11).
   const std::string imatrix = standardize_lookup_name("imatrix_mse");
+  const std::string expanded = standardize_lookup_name("nvfp4_expanded_imatrix");
   for (const auto& [name, scheme] : config_groups_) {
     const auto& weights = scheme.weights();
-    if (weights && weights->observer() &&
-        standardize_lookup_name(*weights->observer()) == imatrix) {
-      return true;
+    if (weights && weights->observer()) {
+      const std::string observer = standardize_lookup_name(*weights->observer());
+      if (observer == imatrix || observer == expanded) return true;
     }
     const auto& inputs = scheme.input_activations();
     if (inputs && inputs->dynamic() != DynamicType::Dynamic) return true;  // static or local

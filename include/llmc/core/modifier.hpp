@@ -62,6 +62,10 @@ class Modifier {
   void remove_hooks(const std::vector<nn::HookHandle>& handles = {});
   const std::vector<nn::HookHandle>& hooks() const { return hooks_; }
 
+  // What upstream would only log (modules calibrated without statistics, imatrix fallbacks),
+  // in order; oneshot gathers them into its result and the run report.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
  protected:
   virtual bool on_initialize(State& state) = 0;
   virtual bool on_finalize(State& state);
@@ -78,7 +82,10 @@ class Modifier {
   // model_dump order.
   void append_common_args(nlohmann::ordered_json& args) const;
 
+  void warn(std::string message) { warnings_.push_back(std::move(message)); }
+
   bool requires_calibration_data_ = false;
+  std::vector<std::string> warnings_;
 
  private:
   [[noreturn]] void misuse(const std::string& message) const;

@@ -16,11 +16,17 @@
 
 #include <functional>
 #include <llmc/nn/hooks.hpp>
+#include <map>
+#include <memory>
 #include <llmc/quant/quantization_scheme.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+namespace llmc {
+class Observer;
+}
 
 namespace llmc::nn {
 
@@ -82,6 +88,15 @@ class LinearImpl : public torch::nn::Cloneable<LinearImpl> {
   std::optional<QuantizationScheme> quantization_scheme;
   std::optional<QuantizationStatus> quantization_status;
   bool quantization_enabled = true;  // upstream's getattr(..., "quantization_enabled", True)
+
+  // Observers calibrating this module, by base name ("weight", "input", "output"): upstream's
+  // `module.weight_observer` attributes. Set by QuantizationModifier / IMatrixGatherer during
+  // calibration and removed when it ends.
+  std::map<std::string, std::shared_ptr<Observer>> observers;
+  // Plain tensor attributes, neither parameters nor buffers, so never in the state dict:
+  // upstream's setattr'd calibration leftovers (the `_imatrix_sum` / `_imatrix_count` an
+  // IMatrixGatherer leaves for the next imatrix_mse observer to adopt).
+  std::map<std::string, torch::Tensor> attributes;
 
  private:
   torch::Tensor run_pre_hooks(const torch::Tensor& input);

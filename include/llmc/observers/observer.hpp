@@ -61,7 +61,8 @@ class Observer {
   Observer& operator()(const at::Tensor& observed);
 
   // Global scale (TENSOR_GROUP only, from this and fused observers' post-search ranges),
-  // calculate_qparams, then delete the statistics (cooperatively when fused). Throws when there
+  // calculate_qparams, then delete every statistic, accumulators included (cooperatively when
+  // fused). Throws when there
   // are no statistics or they hold NaN (a NaN in the observed values).
   QParams get_qparams();
   std::optional<at::Tensor> get_global_scale();
@@ -69,6 +70,7 @@ class Observer {
   bool has_statistics() const;
   // The statistics named by stats_attrs(); throws when missing.
   std::map<std::string, at::Tensor> get_statistics() const;
+  // Deletes the whole statistics map (min/max and any accumulator such as the imatrix sums).
   void delete_statistics(bool check_fused = true);
 
   // Accumulators to all-reduce across ranks before qparams are computed (upstream's
@@ -111,6 +113,8 @@ class Observer {
   std::string base_name_;
   QuantizationArgs args_;
   std::map<std::string, at::Tensor> statistics_;
+  // Shape of the tensor passed to operator() before flattening (a weight's (rows, cols)).
+  std::vector<int64_t> observed_shape_;
 
  private:
   friend class FusionGroup;

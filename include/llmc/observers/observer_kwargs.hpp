@@ -24,6 +24,8 @@ class ObserverKwargs {
   double number(const std::string& key, double fallback) const;
   // A JSON integer (or an integral float such as 5.0) or `fallback` when absent.
   int64_t integer(const std::string& key, int64_t fallback) const;
+  // A JSON boolean or `fallback` when absent.
+  bool boolean(const std::string& key, bool fallback) const;
 
   // Throws "observer 'NAME': observer_kwargs.KEY: VALUE out of range (allowed: ALLOWED)".
   [[noreturn]] void out_of_range(const std::string& key, double value,
