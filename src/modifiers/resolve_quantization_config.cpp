@@ -54,6 +54,14 @@ QuantizationScheme apply_observer_overrides(QuantizationScheme scheme,
 }  // namespace
 
 QuantizationConfig resolve_quantization_config(const QuantizationModifierOptions& o) {
+  if (o.observer()) {
+    for (const auto& [key, value] : *o.observer()) {
+      if (key != "weights" && key != "input" && key != "output") {
+        throw Error("observer: Invalid observer key '" + key +
+                    "'. Valid keys are: weights, input, output");
+      }
+    }
+  }
   const bool has_scheme = o.scheme() || o.scheme_targets();
   if (has_scheme && o.config_groups()) {
     throw Error("Please specify either `scheme` or `config_groups`");
