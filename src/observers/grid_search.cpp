@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <llmc/error.hpp>
+#include <llmc/kernels/grid_search.hpp>
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/qparams.hpp>
@@ -70,7 +71,16 @@ bool GridSearchOptions::operator==(const GridSearchOptions& other) const {
          patience_ == other.patience_ && expand_ == other.expand_ &&
          include_endpoint_ == other.include_endpoint_ &&
          patience_zero_means_never_ == other.patience_zero_means_never_ &&
-         error_in_fp32_ == other.error_in_fp32_;
+         error_in_fp32_ == other.error_in_fp32_ && backend_ == other.backend_;
+}
+
+std::string to_string(GridSearchBackend backend) {
+  switch (backend) {
+    case GridSearchBackend::Auto: return "auto";
+    case GridSearchBackend::Reference: return "reference";
+    case GridSearchBackend::Fused: return "fused";
+  }
+  return "unknown";
 }
 
 std::ostream& operator<<(std::ostream& os, const GridSearchOptions& options) {
@@ -79,13 +89,20 @@ std::ostream& operator<<(std::ostream& os, const GridSearchOptions& options) {
             << ", expand=" << options.expand()
             << ", include_endpoint=" << options.include_endpoint()
             << ", patience_zero_means_never=" << options.patience_zero_means_never()
-            << ", error_in_fp32=" << options.error_in_fp32() << ")";
+            << ", error_in_fp32=" << options.error_in_fp32()
+            << ", backend=" << to_string(options.backend()) << ")";
 }
 
 std::pair<at::Tensor, at::Tensor> grid_search_mse(const at::Tensor& observed,
                                                   const QuantizationArgs& args,
                                                   const GridSearchOptions& options,
                                                   const std::optional<at::Tensor>& importance) {
+  const bool fused =
+      options.backend() == GridSearchBackend::Fused ||
+      (options.backend() == GridSearchBackend::Auto &&
+       !fused_grid_search_unsupported(observed, args, options, importance).has_value());
+  if (fused) return fused_grid_search(observed, args, options, importance);
+
   // The search ignores FP8 rounding of TENSOR_GROUP scales and any global scale: both are
   // applied once, to the winning range, in get_qparams (LC §5.3, §11.14).
   QuantizationArgs search_args = args;

@@ -13,9 +13,16 @@
 #include <llmc/quant/quantization_args.hpp>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <utility>
 
 namespace llmc {
+
+// Which implementation runs the search. Auto takes the fused kernel where it is proven to give
+// the reference's result (see kernels/grid_search.hpp) and the reference elsewhere.
+enum class GridSearchBackend { Auto, Reference, Fused };
+
+std::string to_string(GridSearchBackend backend);
 
 struct GridSearchOptions {
   // Candidates are p = 1 - i/grid for i = 0 .. S-1 with S = int(maxshrink * grid).
@@ -33,6 +40,11 @@ struct GridSearchOptions {
   TORCH_ARG(bool, patience_zero_means_never) = false;
   // imatrix: fake-quantized values, error and best error in fp32 (mse: all in x's dtype).
   TORCH_ARG(bool, error_in_fp32) = false;
+  // Reference tensor loop, fused kernel, or Auto (fused where supported). The default stays the
+  // reference until the fused CPU kernel (work in progress) is both faster and proven: it is
+  // still slower for int4 groups, and a property test found it returning a max above the
+  // observed one.
+  TORCH_ARG(GridSearchBackend, backend) = GridSearchBackend::Reference;
 
  public:
   // memoryless_mse / mse eager semantics with their defaults (0.2, 100, 2.4, 5).
@@ -55,6 +67,7 @@ std::ostream& operator<<(std::ostream& os, const GridSearchOptions& options);
 // in x's dtype, calculate_qparams with args (TENSOR_GROUP: scale_dtype dropped, no global
 // scale), fake_quantize with the strategy set to TOKEN, strict "<" improvement per qparam.
 // `importance`, when given, multiplies the element-wise error (broadcast against `observed`).
+// options.backend() picks the implementation (Auto: llmc::fused_grid_search where supported).
 std::pair<at::Tensor, at::Tensor> grid_search_mse(
     const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
     const std::optional<at::Tensor>& importance = std::nullopt);

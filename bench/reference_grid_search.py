@@ -1,0 +1,44 @@
+"""Times llm-compressor's memoryless_mse and imatrix_mse observers on tensors written by
+llmc_bench_grid_search.
+
+usage: reference_grid_search.py CASES.json TENSORS.safetensors REPEATS OUT.json
+Each case names a weight and, for imatrix_mse, an importance vector (E[x^2] per input column,
+installed as the observer's _imatrix_sum with _imatrix_count 1). Writes {case id: best seconds}
+to OUT.json (llmcompressor logs to stdout on import).
+"""
+import json
+import sys
+import time
+
+import torch
+from safetensors.torch import load_file
+from compressed_tensors.quantization import QuantizationArgs
+from llmcompressor.observers import Observer
+
+
+def run_once(case, args, weight, importance):
+    observer = Observer.load_from_registry(case["observer"], base_name="weight", args=args)
+    if importance is not None:
+        observer._imatrix_sum = importance.clone()
+        observer._imatrix_count = torch.tensor(1, dtype=torch.int64)
+    start = time.perf_counter()
+    observer(weight)
+    observer.get_qparams()
+    return time.perf_counter() - start
+
+
+def main(cases_path, tensors_path, repeats, out_path):
+    cases = json.load(open(cases_path))
+    tensors = load_file(tensors_path)
+    results = {}
+    for case in cases:
+        args = QuantizationArgs.model_validate(case["args"])
+        importance = tensors[case["importance"]] if case.get("importance") else None
+        weight = tensors[case["weight"]]
+        results[case["id"]] = min(run_once(case, args, weight, importance) for _ in range(repeats))
+    with open(out_path, "w") as f:
+        json.dump(results, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])

@@ -1,0 +1,33 @@
+// Fused shrink-factor grid search (DESIGN §7): every candidate of a scale group is evaluated in
+// one pass over the group, nothing materialised; same contract and result as grid_search_mse.
+//
+//   auto [mn, mx] = llmc::fused_grid_search(flat, args, llmc::GridSearchOptions::imatrix(), imp);
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <llmc/observers/grid_search.hpp>
+#include <llmc/quant/quantization_args.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace llmc {
+
+// Why the fused kernel cannot serve these inputs, or nullopt when it can. With `require_exact`
+// (what GridSearchBackend::Auto asks) it also refuses inputs for which equality with the
+// reference is not established: the CUDA kernel (its sums run in a different order than ATen's
+// CUDA reduction), single-group (TENSOR) searches, and activations (N > 1).
+std::optional<std::string> fused_grid_search_unsupported(
+    const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
+    const std::optional<at::Tensor>& importance, bool require_exact = true);
+
+// grid_search_mse's contract: `observed` is flatten_for_calibration's (1, *qparam_shape, G);
+// returns (best_min, best_max) of shape qparam_shape in observed's dtype. CPU: identical to the
+// reference (candidate ranges, qparams and errors rounded as ATen rounds them, ATen's summation
+// order, global patience replayed). Throws llmc::Error for inputs it does not support.
+std::pair<at::Tensor, at::Tensor> fused_grid_search(
+    const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
+    const std::optional<at::Tensor>& importance = std::nullopt);
+
+}  // namespace llmc

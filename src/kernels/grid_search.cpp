@@ -1,0 +1,309 @@
+// Validation and device dispatch of the fused grid search; the kernels are in
+// grid_search_cpu.cpp and grid_search_cuda.cu. Everything the reference decides per call
+// (dtype of each step, pow specialisation, where ATen's pow ran scalar code, the patience rule)
+// is resolved here into a plain GridSearchProblem.
+#include <llmc/kernels/grid_search.hpp>
+
+#include <ATen/ExpandUtils.h>
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <c10/core/DeviceGuard.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <llmc/error.hpp>
+#include <llmc/quant/qparams.hpp>
+#include <sstream>
+
+#include "grid_search_problem.hpp"
+
+namespace llmc {
+namespace {
+
+using kernels::GridSearchProblem;
+using kernels::PowKind;
+using kernels::PowSpec;
+using kernels::Rounding;
+using kernels::ScalarRange;
+using kernels::ValueType;
+
+// ATen's TensorIterator grain: elementwise ops over more elements than this run in parallel.
+constexpr int64_t kAtenGrainSize = 32768;
+
+std::optional<ValueType> value_type_of(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return ValueType::Float32;
+    case at::kHalf: return ValueType::Float16;
+    case at::kBFloat16: return ValueType::BFloat16;
+    default: return std::nullopt;
+  }
+}
+
+template <typename T>
+float finfo(bool eps) {
+  return static_cast<float>(eps ? std::numeric_limits<T>::epsilon() : std::numeric_limits<T>::max());
+}
+
+float finfo_of(c10::ScalarType dtype, bool eps) {
+  if (dtype == at::kHalf) return finfo<c10::Half>(eps);
+  if (dtype == at::kBFloat16) return finfo<c10::BFloat16>(eps);
+  return finfo<float>(eps);
+}
+
+// The search drops TENSOR_GROUP's FP8 scale rounding, as the reference does (LC §5.3).
+QuantizationArgs search_args_of(const QuantizationArgs& args) {
+  QuantizationArgs search_args = args;
+  if (args.strategy() == QuantizationStrategy::TensorGroup) search_args.scale_dtype(std::nullopt);
+  return search_args;
+}
+
+// "AVX512" / "AVX2" where ATen's vectorised kernels (and the Sleef pow they call) run.
+std::optional<std::string> unsupported_cpu() {
+  const std::string capability = at::get_cpu_capability();
+  if (capability == "AVX512" || capability == "AVX2") return std::nullopt;
+  return "ATen CPU capability " + capability + " (the CPU kernel reproduces AVX2/AVX512 ATen)";
+}
+
+std::optional<std::string> unsupported_args(const QuantizationArgs& args) {
+  if (!args.strategy().has_value() || !args.zp_dtype().has_value()) {
+    return std::string("QuantizationArgs must be validated first");
+  }
+  if (args.scale_dtype().has_value()) {
+    return "scale_dtype " + torch_dtype_name(*args.scale_dtype()) +
+           " (rounded or MX scales are searched by the reference only)";
+  }
+  if (args.type() == QuantizationType::Int) {
+    if (args.num_bits() > 8) return "int num_bits " + std::to_string(args.num_bits()) + " > 8";
+    if (!args.symmetric() && *args.zp_dtype() != at::kChar) {
+      return "zp_dtype " + torch_dtype_name(*args.zp_dtype()) + " (supported: int8)";
+    }
+    return std::nullopt;
+  }
+  if (args.num_bits() != 8 && args.num_bits() != 4) {
+    return "float num_bits " + std::to_string(args.num_bits());
+  }
+  if (!args.symmetric()) return std::string("asymmetric float quantization");
+  return std::nullopt;
+}
+
+std::optional<std::string> unsupported_importance(const at::Tensor& observed,
+                                                  const std::optional<at::Tensor>& importance) {
+  if (!importance.has_value()) return std::nullopt;
+  if (importance->scalar_type() != at::kFloat) return std::string("importance must be fp32");
+  if (importance->device() != observed.device()) return std::string("importance on another device");
+  if (!at::is_expandable_to(importance->sizes(), observed.sizes())) {
+    return std::string("importance does not broadcast against the observed values");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unsupported_layout(const at::Tensor& observed, bool require_exact) {
+  if (!value_type_of(observed.scalar_type()).has_value()) {
+    return "dtype " + std::string(c10::toString(observed.scalar_type())) +
+           " (supported: float32, float16, bfloat16)";
+  }
+  if (observed.dim() < 2 || observed.size(0) != 1) {
+    return std::string("observed must be (1, *qparam_shape, G); activations (N > 1) use the "
+                       "reference");
+  }
+  if (!observed.is_contiguous()) return std::string("observed must be contiguous");
+  if (observed.numel() == 0) return std::string("observed is empty");
+  if (require_exact && observed.numel() / observed.size(-1) == 1) {
+    return std::string("a single scale group: ATen splits that sum across threads");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unsupported_device(const at::Tensor& observed, bool require_exact) {
+  if (observed.is_cpu()) return unsupported_cpu();
+  if (observed.is_cuda()) {
+#ifdef LLMC_WITH_CUDA
+    if (require_exact) {
+      return std::string("CUDA: the kernel's per-group sums are not ordered like ATen's CUDA "
+                         "reduction, so near-ties may resolve differently (use backend Fused)");
+    }
+    return std::nullopt;
+#else
+    return std::string("llmc was built without CUDA kernels (LLMC_WITH_CUDA)");
+#endif
+  }
+  return "device " + observed.device().str();
+}
+
+// ATen's pow(norm) on the error dtype: which specialisation runs and the exponent it uses
+// (Scalar.to<bf16/half> rounds 2.4 to 2.40625 / 2.400390625). Half has no specialisations.
+PowSpec pow_spec(c10::ScalarType error_dtype, double norm) {
+  PowSpec spec;
+  spec.exponent_double = norm;
+  spec.exponent = static_cast<float>(norm);
+  if (error_dtype == at::kHalf) {
+    spec.exponent = static_cast<float>(c10::Half(static_cast<float>(norm)));
+    return spec;
+  }
+  if (norm == 0.5) {
+    spec.kind = PowKind::Sqrt;
+    return spec;
+  }
+  if (error_dtype == at::kBFloat16) {
+    spec.exponent = static_cast<float>(c10::BFloat16(static_cast<float>(norm)));
+  }
+  const double exponent = error_dtype == at::kBFloat16 ? spec.exponent : norm;
+  if (exponent == 2.0) spec.kind = PowKind::Square;
+  if (exponent == 3.0) spec.kind = PowKind::Cube;
+  return spec;
+}
+
+// Where ATen's elementwise pow over `numel` values ran its scalar tail: TensorIterator splits
+// the flat range into at::parallel_for chunks, and each chunk's vectorised loop leaves
+// `numel % (2 * Vectorized::size())` values to std::pow.
+std::vector<ScalarRange> scalar_pow_ranges(int64_t numel, c10::ScalarType error_dtype,
+                                           bool avx512) {
+  const int64_t float_lanes = avx512 ? 16 : 8;
+  const int64_t step = 2 * (error_dtype == at::kFloat ? float_lanes : 2 * float_lanes);
+  const int64_t threads = at::in_parallel_region() ? 1 : at::get_num_threads();
+  int64_t chunks = 1;
+  if (numel > kAtenGrainSize && threads > 1) {
+    chunks = std::min(threads, (numel + kAtenGrainSize - 1) / kAtenGrainSize);
+  }
+  const int64_t chunk = (numel + chunks - 1) / chunks;
+  std::vector<ScalarRange> ranges;
+  for (int64_t begin = 0; begin < numel; begin += chunk) {
+    const int64_t end = std::min(numel, begin + chunk);
+    const int64_t vector_end = begin + (end - begin) / step * step;
+    if (vector_end < end) ranges.push_back({vector_end, end});
+  }
+  return ranges;
+}
+
+kernels::QuantSpec quant_spec(const QuantizationArgs& args, c10::ScalarType dtype) {
+  kernels::QuantSpec spec;
+  spec.rounding = args.type() == QuantizationType::Int ? Rounding::Int
+                  : args.num_bits() == 8               ? Rounding::Fp8E4M3
+                                                       : Rounding::Fp4E2M1;
+  spec.symmetric = args.symmetric();
+  spec.q_min = static_cast<float>(args.q_min());
+  spec.q_max = static_cast<float>(args.q_max());
+  // (bit_max - bit_min).to(dtype), and / 2 for the symmetric divisor, both in dtype.
+  const auto round = [dtype](float v) { return at::scalar_tensor(v, dtype).item<float>(); };
+  spec.range = round(spec.q_max - spec.q_min);
+  spec.half_range = round(spec.range / 2.0f);
+  spec.scale_eps = finfo_of(dtype, /*eps=*/true);
+  return spec;
+}
+
+// Importance as rows of G weights, group g using row g % rows: the imatrix observer passes a
+// column vector expanded over the weight rows, which needs no copy.
+std::pair<at::Tensor, int64_t> importance_rows(const at::Tensor& importance,
+                                               const at::Tensor& observed) {
+  const at::Tensor expanded = importance.expand(observed.sizes());
+  const auto sizes = expanded.sizes();
+  const auto strides = expanded.strides();
+  int64_t dim = expanded.dim();
+  int64_t contiguous_numel = 1;
+  while (dim > 0 && (sizes[dim - 1] == 1 || strides[dim - 1] == contiguous_numel)) {
+    contiguous_numel *= sizes[dim - 1];
+    --dim;
+  }
+  bool broadcast_outer = dim < expanded.dim();
+  for (int64_t d = 0; d < dim; ++d) broadcast_outer &= strides[d] == 0 || sizes[d] == 1;
+  const int64_t group_size = observed.size(-1);
+  if (broadcast_outer) return {expanded, contiguous_numel / group_size};
+  return {expanded.contiguous(), observed.numel() / group_size};
+}
+
+int64_t patience_stop(const std::vector<uint8_t>& improved, const GridSearchOptions& options) {
+  const bool never_stop = options.patience() == 0 && options.patience_zero_means_never();
+  int64_t no_improve = 0;
+  for (size_t i = 0; i < improved.size(); ++i) {
+    no_improve = improved[i] ? 0 : no_improve + 1;
+    if (!improved[i] && !never_stop && no_improve >= options.patience()) {
+      return static_cast<int64_t>(i) + 1;
+    }
+  }
+  return static_cast<int64_t>(improved.size());
+}
+
+std::vector<uint8_t> run_kernel(const at::Tensor& observed, const GridSearchProblem& problem,
+                                int64_t candidates, at::Tensor& best_min, at::Tensor& best_max) {
+#ifdef LLMC_WITH_CUDA
+  if (observed.is_cuda()) {
+    const c10::DeviceGuard device_guard(observed.device());
+    return kernels::grid_search_cuda(problem, candidates, best_min.data_ptr(),
+                                     best_max.data_ptr());
+  }
+#endif
+  (void)observed;
+  return kernels::grid_search_cpu(problem, candidates, best_min.data_ptr(), best_max.data_ptr());
+}
+
+}  // namespace
+
+std::optional<std::string> fused_grid_search_unsupported(
+    const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
+    const std::optional<at::Tensor>& importance, bool require_exact) {
+  if (auto reason = unsupported_layout(observed, require_exact)) return reason;
+  if (auto reason = unsupported_device(observed, require_exact)) return reason;
+  if (auto reason = unsupported_args(search_args_of(args))) return reason;
+  if (auto reason = unsupported_importance(observed, importance)) return reason;
+  if (!(options.grid() > 0.0) || !std::isfinite(options.norm()) || options.norm() <= 0.0) {
+    return std::string("grid must be > 0 and norm finite and > 0");
+  }
+  return std::nullopt;
+}
+
+std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
+                                                    const QuantizationArgs& args,
+                                                    const GridSearchOptions& options,
+                                                    const std::optional<at::Tensor>& importance) {
+  if (auto reason = fused_grid_search_unsupported(observed, args, options, importance,
+                                                  /*require_exact=*/false)) {
+    throw Error("fused_grid_search: " + *reason);
+  }
+  const QuantizationArgs search_args = search_args_of(args);
+  // The reference's own ops, so the starting range is bit-identical (x dtype, p as float).
+  const at::Tensor min_val = (at::amin(observed, {0, -1}) * options.expand()).contiguous();
+  const at::Tensor max_val = (at::amax(observed, {0, -1}) * options.expand()).contiguous();
+  if (!at::isfinite(min_val).all().logical_and(at::isfinite(max_val).all()).item<bool>()) {
+    calculate_qparams(min_val, max_val, search_args);  // throws the reference's error
+  }
+  const int64_t candidates = options.num_candidates();
+  if (candidates == 0) return {min_val.clone(), max_val.clone()};
+
+  const c10::ScalarType dtype = observed.scalar_type();
+  const c10::ScalarType error_dtype = options.error_in_fp32() ? at::kFloat : dtype;
+  GridSearchProblem problem;
+  problem.value_type = *value_type_of(dtype);
+  problem.group_size = observed.size(-1);
+  problem.groups = observed.numel() / problem.group_size;
+  problem.observed = observed.data_ptr();
+  problem.initial_min = min_val.data_ptr();
+  problem.initial_max = max_val.data_ptr();
+  at::Tensor importance_storage;
+  if (importance.has_value()) {
+    std::tie(importance_storage, problem.importance_rows) = importance_rows(*importance, observed);
+    problem.importance = importance_storage.data_ptr<float>();
+  }
+  problem.quant = quant_spec(search_args, dtype);
+  problem.grid = options.grid();
+  problem.error_in_fp32 = options.error_in_fp32();
+  problem.best_error_init = finfo_of(error_dtype, /*eps=*/false);
+  problem.pow = pow_spec(error_dtype, options.norm());
+  problem.sleef_avx512 = at::get_cpu_capability() == "AVX512";
+  if (observed.is_cpu() && problem.pow.kind == PowKind::General) {
+    problem.scalar_pow_ranges =
+        scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);
+  }
+
+  at::Tensor best_min = at::empty_like(min_val);
+  at::Tensor best_max = at::empty_like(max_val);
+  const std::vector<uint8_t> improved =
+      run_kernel(observed, problem, candidates, best_min, best_max);
+  // The reference stops once no group improved for `patience` candidates in a row; the bests
+  // of a shorter run are those of candidates [0, stop).
+  const int64_t stop = patience_stop(improved, options);
+  if (stop < candidates) run_kernel(observed, problem, stop, best_min, best_max);
+  return {best_min, best_max};
+}
+
+}  // namespace llmc

@@ -1,0 +1,200 @@
+// CUDA fused grid search: one warp per scale group. The group's values stay in registers (up to
+// 256 per group, larger groups are re-read through L1), the importance row in shared memory,
+// and each candidate's error is a warp reduction; best error and range live in registers.
+// Element arithmetic is grid_search_problem.hpp's, with ATen CUDA's pow (fp32 opmath, one
+// rounding). The warp's summation order differs from ATen's CUDA reduction, which is why
+// GridSearchBackend::Auto keeps the reference on CUDA (kernels/grid_search.hpp).
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include "grid_search_problem.hpp"
+
+namespace llmc::kernels {
+namespace {
+
+constexpr int kWarpSize = 32;
+constexpr int kWarpsPerBlock = 4;
+constexpr int kValuesPerLane = 8;  // groups of up to 256 values are held in registers
+constexpr int64_t kSharedImportanceBytes = 48 * 1024;
+
+// The kernel's copy of GridSearchProblem: trivially copyable, no host-only members.
+struct DeviceProblem {
+  int64_t groups;
+  int64_t group_size;
+  const void* observed;
+  const void* initial_min;
+  const void* initial_max;
+  const float* importance;
+  int64_t importance_rows;
+  QuantSpec quant;
+  double grid;
+  float best_error_init;
+  PowSpec pow;
+  bool importance_in_shared;
+};
+
+template <ValueType T>
+struct StorageOf;
+template <>
+struct StorageOf<ValueType::Float32> { using type = float; };
+template <>
+struct StorageOf<ValueType::Float16> { using type = c10::Half; };
+template <>
+struct StorageOf<ValueType::BFloat16> { using type = c10::BFloat16; };
+
+template <ValueType E>
+__device__ float element_pow(float base, const PowSpec& pow) {
+  float result = base;
+  switch (pow.kind) {
+    case PowKind::Sqrt: result = __fsqrt_rn(base); break;
+    case PowKind::Square: result = __fmul_rn(base, base); break;
+    case PowKind::Cube: result = __fmul_rn(__fmul_rn(base, base), base); break;
+    case PowKind::General: result = powf(base, pow.exponent); break;
+  }
+  return round_to<E>(result);
+}
+
+__device__ float warp_sum(float value) {
+  for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    value = __fadd_rn(value, __shfl_xor_sync(0xffffffffu, value, offset));
+  }
+  return value;
+}
+
+template <ValueType V, ValueType E>
+__device__ float element_error(float value, GroupQParams qparams, const DeviceProblem& problem,
+                               const float* importance, int64_t k) {
+  const float quantized = fake_quantize_value<V>(value, qparams, problem.quant);
+  const float error = element_pow<E>(fabsf(round_to<E>(__fsub_rn(quantized, value))), problem.pow);
+  return importance == nullptr ? error : __fmul_rn(error, importance[k]);
+}
+
+template <ValueType V, ValueType E>
+__global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
+                                   typename StorageOf<V>::type* best_min,
+                                   typename StorageOf<V>::type* best_max, int* improved) {
+  using Storage = typename StorageOf<V>::type;
+  extern __shared__ float shared_importance[];
+  const int warp = threadIdx.x / kWarpSize;
+  const int lane = threadIdx.x % kWarpSize;
+  const int64_t group = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
+  if (group >= problem.groups) return;
+  const int64_t size = problem.group_size;
+  const Storage* observed = static_cast<const Storage*>(problem.observed) + group * size;
+
+  float values[kValuesPerLane];
+#pragma unroll
+  for (int j = 0; j < kValuesPerLane; ++j) {
+    const int64_t k = lane + j * kWarpSize;
+    values[j] = k < size ? static_cast<float>(observed[k]) : 0.0f;
+  }
+  const float* importance = nullptr;
+  if (problem.importance != nullptr) {
+    importance = problem.importance + (group % problem.importance_rows) * size;
+    if (problem.importance_in_shared) {
+      float* staged = shared_importance + warp * size;
+      for (int64_t k = lane; k < size; k += kWarpSize) staged[k] = importance[k];
+      __syncwarp();
+      importance = staged;
+    }
+  }
+
+  const float min0 = static_cast<float>(static_cast<const Storage*>(problem.initial_min)[group]);
+  const float max0 = static_cast<float>(static_cast<const Storage*>(problem.initial_max)[group]);
+  float best_error = problem.best_error_init;
+  float best_lo = min0;
+  float best_hi = max0;
+  for (int64_t i = 0; i < candidates; ++i) {
+    const float shrunk_min = shrink<V>(min0, problem.grid, i);
+    const float shrunk_max = shrink<V>(max0, problem.grid, i);
+    const GroupQParams qparams = group_qparams<V>(shrunk_min, shrunk_max, problem.quant);
+    float partial = 0.0f;
+#pragma unroll
+    for (int j = 0; j < kValuesPerLane; ++j) {
+      const int64_t k = lane + j * kWarpSize;
+      if (k < size) {
+        partial = __fadd_rn(partial, element_error<V, E>(values[j], qparams, problem, importance, k));
+      }
+    }
+    for (int64_t k = lane + kValuesPerLane * kWarpSize; k < size; k += kWarpSize) {
+      const float value = static_cast<float>(observed[k]);
+      partial = __fadd_rn(partial, element_error<V, E>(value, qparams, problem, importance, k));
+    }
+    float error = warp_sum(partial);
+    if (importance == nullptr) error = round_to<E>(error);
+    if (error < best_error) {  // same value in every lane: the warp agrees
+      best_error = error;
+      best_lo = shrunk_min;
+      best_hi = shrunk_max;
+      if (lane == 0) improved[i] = 1;
+    }
+  }
+  if (lane == 0) {
+    best_min[group] = static_cast<Storage>(best_lo);
+    best_max[group] = static_cast<Storage>(best_hi);
+  }
+}
+
+template <ValueType V, ValueType E>
+void launch(const DeviceProblem& problem, int64_t candidates, void* best_min, void* best_max,
+            int* improved) {
+  using Storage = typename StorageOf<V>::type;
+  const int64_t blocks = (problem.groups + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  const size_t shared_bytes =
+      problem.importance_in_shared ? kWarpsPerBlock * problem.group_size * sizeof(float) : 0;
+  grid_search_kernel<V, E>
+      <<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize, shared_bytes,
+         at::cuda::getCurrentCUDAStream()>>>(problem, candidates, static_cast<Storage*>(best_min),
+                                             static_cast<Storage*>(best_max), improved);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+template <ValueType V>
+void launch_for_error_type(const DeviceProblem& problem, bool error_in_fp32, int64_t candidates,
+                           void* best_min, void* best_max, int* improved) {
+  if (error_in_fp32) {
+    launch<V, ValueType::Float32>(problem, candidates, best_min, best_max, improved);
+  } else {
+    launch<V, V>(problem, candidates, best_min, best_max, improved);
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> grid_search_cuda(const GridSearchProblem& problem, int64_t candidates,
+                                      void* best_min, void* best_max) {
+  DeviceProblem device_problem{problem.groups,        problem.group_size,
+                               problem.observed,      problem.initial_min,
+                               problem.initial_max,   problem.importance,
+                               problem.importance_rows, problem.quant,
+                               problem.grid,          problem.best_error_init,
+                               problem.pow,           false};
+  device_problem.importance_in_shared =
+      problem.importance != nullptr &&
+      kWarpsPerBlock * problem.group_size * static_cast<int64_t>(sizeof(float)) <=
+          kSharedImportanceBytes;
+  at::Tensor improved = at::zeros(
+      {candidates}, at::TensorOptions().dtype(at::kInt).device(at::kCUDA, at::cuda::current_device()));
+  int* flags = improved.data_ptr<int>();
+  switch (problem.value_type) {
+    case ValueType::Float32:
+      launch_for_error_type<ValueType::Float32>(device_problem, problem.error_in_fp32, candidates,
+                                                best_min, best_max, flags);
+      break;
+    case ValueType::Float16:
+      launch_for_error_type<ValueType::Float16>(device_problem, problem.error_in_fp32, candidates,
+                                                best_min, best_max, flags);
+      break;
+    case ValueType::BFloat16:
+      launch_for_error_type<ValueType::BFloat16>(device_problem, problem.error_in_fp32,
+                                                 candidates, best_min, best_max, flags);
+      break;
+  }
+  const at::Tensor host = improved.cpu();
+  std::vector<uint8_t> result(candidates);
+  for (int64_t i = 0; i < candidates; ++i) result[i] = host.data_ptr<int>()[i] != 0;
+  return result;
+}
+
+}  // namespace llmc::kernels

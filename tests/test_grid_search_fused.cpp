@@ -1,0 +1,243 @@
+// The fused grid search kernels against the LibTorch reference loop (itself bit-identical to
+// llm-compressor, test_grid_search.cpp): seeded random weights with outliers, all-zero and
+// constant groups, every dtype, quantization type and loop semantics; the chosen ranges must be
+// bitwise equal.
+#include <llmc/error.hpp>
+#include <llmc/kernels/grid_search.hpp>
+#include <llmc/observers/grid_search.hpp>
+#include <llmc/observers/helpers.hpp>
+
+#include <ATen/Parallel.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/catch.hpp"
+
+using llmc::GridSearchBackend;
+using llmc::GridSearchOptions;
+using llmc::QuantizationArgs;
+using llmc::QuantizationStrategy;
+using llmc::QuantizationType;
+
+namespace {
+
+struct NamedArgs {
+  std::string name;
+  QuantizationArgs args;
+};
+
+std::vector<NamedArgs> quantization_cases() {
+  const auto int_args = [](int64_t bits, bool symmetric) {
+    return QuantizationArgs().num_bits(bits).symmetric(symmetric);
+  };
+  const auto fp8 = QuantizationArgs().num_bits(8).type(QuantizationType::Float);
+  return {
+      {"int4 sym group 32", int_args(4, true).group_size(32).validated()},
+      {"int4 asym group 16", int_args(4, false).group_size(16).validated()},
+      {"int8 sym channel", int_args(8, true).strategy(QuantizationStrategy::Channel).validated()},
+      {"int8 asym channel", int_args(8, false).strategy(QuantizationStrategy::Channel).validated()},
+      {"int4 asym block 8x16", int_args(4, false)
+                                   .strategy(QuantizationStrategy::Block)
+                                   .block_structure(std::vector<int64_t>{8, 16})
+                                   .validated()},
+      {"fp8 channel", QuantizationArgs(fp8).strategy(QuantizationStrategy::Channel).validated()},
+      {"nvfp4 tensor_group 16", QuantizationArgs()
+                                    .num_bits(4)
+                                    .type(QuantizationType::Float)
+                                    .strategy(QuantizationStrategy::TensorGroup)
+                                    .group_size(16)
+                                    .scale_dtype(at::kFloat8_e4m3fn)
+                                    .zp_dtype(at::kFloat8_e4m3fn)
+                                    .validated()},
+  };
+}
+
+struct NamedOptions {
+  std::string name;
+  GridSearchOptions options;
+  bool importance;
+};
+
+std::vector<NamedOptions> loop_cases() {
+  const auto nvfp4_expanded =
+      GridSearchOptions().expand(1.8).maxshrink(1.0 - 0.8 / 1.8).grid(200).patience(1000);
+  return {
+      {"mse", GridSearchOptions::mse(), false},
+      {"mse patience 1", GridSearchOptions::mse().patience(1), false},
+      {"mse norm 2 with importance", GridSearchOptions::mse().norm(2.0), true},
+      {"nvfp4_expanded_mse", nvfp4_expanded, false},
+      {"imatrix", GridSearchOptions::imatrix(), true},
+      {"imatrix patience 0", GridSearchOptions::imatrix().patience(0), true},
+      {"imatrix norm 2.4 no importance", GridSearchOptions::imatrix().norm(2.4), false},
+  };
+}
+
+// Gaussian weights with a few outliers, one all-zero row, one constant row.
+at::Tensor random_weight(int64_t rows, int64_t cols, c10::ScalarType dtype, uint64_t seed) {
+  at::manual_seed(seed);
+  at::Tensor weight = at::randn({rows, cols}) * 0.05;
+  const at::Tensor outliers = at::rand({rows, cols}) < 0.01;
+  weight = at::where(outliers, weight * 40, weight);
+  weight[0].zero_();
+  if (rows > 2) weight[rows / 2].fill_(0.03);
+  return weight.to(dtype);
+}
+
+at::Tensor random_importance(const at::Tensor& weight, const QuantizationArgs& args) {
+  const at::Tensor columns = (at::rand({weight.size(1)}).pow(4) + 1e-3).to(weight.device());
+  const at::Tensor normalised = columns / (columns.mean() + std::numeric_limits<float>::min());
+  return llmc::flatten_for_calibration(normalised.unsqueeze(0).expand({weight.size(0), -1}),
+                                       "weight", args);
+}
+
+// Empty when equal, otherwise a description of where the ranges differ.
+std::string compare_backends(const at::Tensor& observed, const QuantizationArgs& args,
+                             const GridSearchOptions& options,
+                             const std::optional<at::Tensor>& importance) {
+  const auto [ref_min, ref_max] = llmc::grid_search_mse(
+      observed, args, GridSearchOptions(options).backend(GridSearchBackend::Reference),
+      importance);
+  const auto [fused_min, fused_max] = llmc::fused_grid_search(observed, args, options, importance);
+  const at::Tensor differ = ref_min.ne(fused_min).logical_or(ref_max.ne(fused_max));
+  const int64_t count = differ.sum().item<int64_t>();
+  if (count == 0 && ref_min.scalar_type() == fused_min.scalar_type()) return "";
+  std::ostringstream msg;
+  msg << count << " of " << differ.numel() << " groups differ";
+  return msg.str();
+}
+
+struct Shape {
+  int64_t rows;
+  int64_t cols;
+};
+
+}  // namespace
+
+TEST_CASE("fused grid search chooses the reference's range for every dtype and quant type") {
+  const std::vector<Shape> shapes = {{9, 96}, {32, 128}, {24, 64}};
+  std::vector<std::string> failures;
+  int64_t compared = 0;
+  uint64_t seed = 1;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const auto& quant : quantization_cases()) {
+      for (const auto& loop : loop_cases()) {
+        const Shape shape = shapes[seed % shapes.size()];
+        const at::Tensor weight = random_weight(shape.rows, shape.cols, dtype, seed++);
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", quant.args);
+        std::optional<at::Tensor> importance;
+        if (loop.importance) importance = random_importance(weight, quant.args);
+        const std::string result = compare_backends(observed, quant.args, loop.options, importance);
+        ++compared;
+        if (!result.empty()) {
+          failures.push_back(std::string(c10::toString(dtype)) + " " + quant.name + " " +
+                             loop.name + ": " + result);
+        }
+      }
+    }
+  }
+  INFO(compared << " cases");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search replays the global patience rule of both loops") {
+  const auto args = QuantizationArgs().num_bits(4).group_size(16).validated();
+  std::vector<std::string> failures;
+  for (const int64_t patience : {0, 1, 2, 3, 5}) {
+    for (const bool imatrix : {false, true}) {
+      const auto options = (imatrix ? GridSearchOptions::imatrix() : GridSearchOptions::mse())
+                               .patience(patience);
+      for (uint64_t seed = 100; seed < 106; ++seed) {
+        // Few groups: early stops are frequent.
+        const at::Tensor weight = random_weight(2 + seed % 3, 32, at::kBFloat16, seed);
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+        const std::string result = compare_backends(observed, args, options, std::nullopt);
+        if (!result.empty()) {
+          failures.push_back("patience " + std::to_string(patience) +
+                             (imatrix ? " imatrix" : " mse") + ": " + result);
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search reproduces ATen's pow on its parallel chunk tails") {
+  // > 32768 elements and chunk sizes that are no multiple of the vector step: some elements of
+  // the reference's pow ran std::pow instead of Sleef, for 1, 2 and 3 threads.
+  const auto args = QuantizationArgs().num_bits(4).symmetric(false).group_size(16).validated();
+  const int previous_threads = at::get_num_threads();
+  std::vector<std::string> failures;
+  for (const int threads : {1, 2, 3}) {
+    at::set_num_threads(threads);
+    for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+      const at::Tensor weight = random_weight(263, 144, dtype, 7 + threads);
+      const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+      for (const auto& options : {GridSearchOptions::mse(), GridSearchOptions::imatrix().norm(2.4)}) {
+        const std::string result = compare_backends(observed, args, options, std::nullopt);
+        if (!result.empty()) {
+          failures.push_back(std::to_string(threads) + " threads " + c10::toString(dtype) + ": " +
+                             result);
+        }
+      }
+    }
+  }
+  at::set_num_threads(previous_threads);
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("grid search Auto backend falls back to the reference where fused is not exact") {
+  const auto group = QuantizationArgs().num_bits(4).group_size(16).validated();
+  const auto options = GridSearchOptions::mse();
+  const at::Tensor activations = at::randn({3, 4, 16});  // N = 3 observations
+  CHECK(llmc::fused_grid_search_unsupported(activations, group, options, std::nullopt));
+  const at::Tensor doubles = at::randn({1, 4, 16}, at::kDouble);
+  CHECK(llmc::fused_grid_search_unsupported(doubles, group, options, std::nullopt));
+  const auto tensor = QuantizationArgs().num_bits(8).validated();
+  const at::Tensor single_group = at::randn({1, 1, 64});
+  CHECK(llmc::fused_grid_search_unsupported(single_group, tensor, options, std::nullopt));
+  CHECK_FALSE(llmc::fused_grid_search_unsupported(single_group, tensor, options, std::nullopt,
+                                                  /*require_exact=*/false));
+  const auto mx = QuantizationArgs()
+                      .num_bits(4)
+                      .type(QuantizationType::Float)
+                      .group_size(32)
+                      .scale_dtype(at::kByte)
+                      .zp_dtype(at::kByte)
+                      .validated();
+  const at::Tensor weight = at::randn({1, 4, 32});
+  CHECK(llmc::fused_grid_search_unsupported(weight, mx, options, std::nullopt));
+  // Auto still answers (through the reference) for every one of them.
+  CHECK(llmc::grid_search_mse(activations, group, options).first.sizes() == at::IntArrayRef({4}));
+  CHECK_THROWS_AS(llmc::fused_grid_search(activations, group, options), llmc::Error);
+}
+
+TEST_CASE("CUDA fused grid search chooses the reference's range") {
+  if (!at::hasCUDA()) {
+    WARN("SKIPPED: no CUDA device; the CUDA grid search kernel was not run");
+    return;
+  }
+  std::vector<std::string> failures;
+  uint64_t seed = 500;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    for (const auto& quant : quantization_cases()) {
+      for (const auto& loop : loop_cases()) {
+        const at::Tensor weight = random_weight(64, 128, dtype, seed++).cuda();
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", quant.args);
+        std::optional<at::Tensor> importance;
+        if (loop.importance) importance = random_importance(weight, quant.args);
+        const std::string result = compare_backends(observed, quant.args, loop.options, importance);
+        if (!result.empty()) {
+          failures.push_back(std::string(c10::toString(dtype)) + " " + quant.name + " " +
+                             loop.name + ": " + result);
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
