@@ -13,6 +13,7 @@
 #include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/observers/registry.hpp>
 #include <llmc/pipelines/registry.hpp>
+#include <llmc/quant/forward.hpp>
 #include <llmc/quant/presets.hpp>
 #include <llmc/recipe/recipe.hpp>
 
@@ -394,4 +395,47 @@ TEST_CASE("the recipe oneshot serialises runs again to the same qparams") {
   llmc::oneshot(second.ptr(), batches, llmc::Recipe::from_string(yaml));
   check_same_qparams(all_qparams(*second), all_qparams(*first));
   REQUIRE(first->fc1->has_qparam("weight_scale"));
+}
+
+TEST_CASE("static input activations are observed by a pre-hook and frozen into input_scale") {
+  // int8 per-tensor static inputs: the input observer (minmax, EMA 0.01) sees every batch
+  // through its hook, input_scale is set at the epoch end, and afterwards the forward
+  // fake-quantizes the input with it.
+  auto model = seeded_model();
+  const auto batches = skewed_batches();
+  const auto recipe = llmc::Recipe::from_string(R"(
+- QuantizationModifier:
+    config_groups:
+      group_0:
+        targets: [Linear]
+        weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}
+        input_activations: {num_bits: 8, type: int, symmetric: true, strategy: tensor,
+                            dynamic: false}
+)");
+  const auto result = llmc::oneshot(model.ptr(), batches, recipe);
+
+  // The same statistics by hand: fc1 sees the batches themselves.
+  const auto input_args = QuantizationArgs()
+                              .num_bits(8)
+                              .symmetric(true)
+                              .strategy(QuantizationStrategy::Tensor)
+                              .validated();
+  auto observer = llmc::load_observer("minmax", "input", input_args);
+  for (const auto& batch : batches) (*observer)(batch);
+  const llmc::QParams expected = observer->get_qparams();
+  const at::Tensor& input_scale = model->fc1->qparam("input_scale");
+  CHECK(input_scale.equal(expected.scale.to(input_scale.scalar_type()).reshape(input_scale.sizes())));
+  CHECK(model->fc2->qparam("input_scale").gt(0).all().item<bool>());
+  for (const auto& [name, linear] : llmc::nn::named_linears(*model)) {
+    CHECK(linear->num_forward_pre_hooks() == 0);
+    CHECK(linear->observers.empty());
+    CHECK(linear->quantization_enabled);
+  }
+  // Quantization now runs in forward: inputs are snapped to the int8 grid of input_scale.
+  torch::NoGradGuard no_grad;
+  const at::Tensor x = batches.front();
+  const at::Tensor y = model->fc1->forward(x);
+  CHECK_FALSE(y.equal(torch::nn::functional::linear(
+      x, llmc::fake_quantize(model->fc1->weight, model->fc1->qparam("weight_scale"),
+                             model->fc1->qparam("weight_zero_point"), *model->fc1->quantization_scheme->weights()))));
 }
