@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/mismatches.hpp"
 #include "support/oracle.hpp"
 
 using llmc::test::Oracle;
@@ -155,24 +156,7 @@ Run run_oneshot(const Json& c, const std::string& recipe) {
   return run;
 }
 
-// Collects mismatches over many cases into one readable failure.
-struct Mismatches {
-  std::vector<std::string> lines;
-  int64_t compared = 0;
-
-  void check(const at::Tensor& actual, const at::Tensor& expected, const std::string& what) {
-    ++compared;
-    std::string why;
-    if (!llmc::test::bit_equal(actual, expected, &why)) lines.push_back(what + ": " + why);
-  }
-  void fail(const std::string& what) { lines.push_back(what); }
-  std::string summary() const {
-    std::ostringstream out;
-    out << lines.size() << " mismatches in " << compared << " comparisons";
-    for (size_t i = 0; i < lines.size() && i < 25; ++i) out << "\n  " << lines[i];
-    return out.str();
-  }
-};
+using llmc::test::Mismatches;
 
 constexpr const char* kQParams[] = {"scale", "zero_point", "global_scale"};
 

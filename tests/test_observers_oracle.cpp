@@ -6,30 +6,14 @@
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/mismatches.hpp"
 #include "support/oracle.hpp"
 
 namespace {
 
 using llmc::test::Oracle;
 
-// Collects mismatches so one broken observer reports a readable summary, not thousands of lines.
-struct Mismatches {
-  std::vector<std::string> lines;
-  int64_t compared = 0;
-
-  void check(const at::Tensor& actual, const at::Tensor& expected, const std::string& what) {
-    ++compared;
-    std::string why;
-    if (!llmc::test::bit_equal(actual, expected, &why)) lines.push_back(what + ": " + why);
-  }
-  void fail(const std::string& what) { lines.push_back(what); }
-  std::string summary() const {
-    std::ostringstream out;
-    out << lines.size() << " mismatches in " << compared << " comparisons";
-    for (size_t i = 0; i < lines.size() && i < 25; ++i) out << "\n  " << lines[i];
-    return out.str();
-  }
-};
+using llmc::test::Mismatches;
 
 void check_qparams(const Oracle& oracle, const nlohmann::json& c, const llmc::QParams& q,
                    const std::string& suffix, Mismatches& m) {

@@ -89,22 +89,15 @@ std::vector<LinearModule> select_modules(const io::HFModel& model,
 // Links the TENSOR_GROUP observers of sibling q/k/v and gate/up projections so they share one
 // global scale, as llm-compressor's fuse_weight_observers does (LC §5.7).
 void fuse_observers(std::vector<LinearModule>& modules) {
-  std::map<std::string, LinearModule*> by_name;
-  for (auto& m : modules) by_name[m.name] = &m;
-  for (const auto& [name, module] : by_name) {
-    const auto dot = name.rfind('.');
-    const std::string parent = name.substr(0, dot + 1);
-    for (const auto& group : fused_layer_names()) {
-      if (group.front() != name.substr(dot + 1)) continue;  // visit each group once, at its head
-      std::vector<FusionGroup::Member> present;
-      for (const auto& sibling : group) {
-        auto it = by_name.find(parent + sibling);
-        if (it == by_name.end()) continue;
-        LinearModule* m = it->second;
-        present.push_back({sibling, m->observer.get(), [m] { (*m->observer)(m->weight); }});
-      }
-      fuse_weight_observers(present);
+  std::vector<std::string> names;
+  for (const auto& m : modules) names.push_back(m.name);
+  for (const auto& siblings : find_fused_siblings(names)) {
+    std::vector<FusionGroup::Member> present;
+    for (const auto& [layer, index] : siblings.layers) {
+      LinearModule* m = &modules[index];
+      present.push_back({layer, m->observer.get(), [m] { (*m->observer)(m->weight); }});
     }
+    fuse_weight_observers(present);
   }
 }
 

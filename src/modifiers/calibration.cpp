@@ -1,7 +1,6 @@
 #include <llmc/error.hpp>
 #include <llmc/modifiers/calibration.hpp>
 #include <llmc/observers/observer_selection.hpp>
-#include <map>
 
 namespace llmc {
 
@@ -86,31 +85,24 @@ void freeze_module_quantization(nn::LinearImpl& module) {
 
 std::vector<std::shared_ptr<FusionGroup>> fuse_module_weight_observers(
     const std::vector<nn::NamedLinear>& linears) {
-  std::map<std::string, nn::LinearImpl*> by_name;
-  for (const auto& [name, linear] : linears) by_name[name] = linear.get();
+  std::vector<std::string> names;
+  for (const auto& [name, linear] : linears) names.push_back(name);
   std::vector<std::shared_ptr<FusionGroup>> groups;
-  // Visit each parent's group once, at the head layer (q_proj, gate_proj, ...), in the order
-  // of `linears` so every rank forms the same groups.
-  for (const auto& [name, linear] : linears) {
-    const auto dot = name.rfind('.');
-    const std::string parent = dot == std::string::npos ? "" : name.substr(0, dot + 1);
-    const std::string leaf = dot == std::string::npos ? name : name.substr(dot + 1);
-    for (const auto& group : fused_layer_names()) {
-      if (group.front() != leaf) continue;
-      std::vector<FusionGroup::Member> present;
-      for (const auto& sibling : group) {
-        auto it = by_name.find(parent + sibling);
-        if (it == by_name.end()) continue;
-        nn::LinearImpl* member = it->second;
-        auto obs = member->observers.find("weight");
-        Observer* observer = obs == member->observers.end() ? nullptr : obs->second.get();
-        present.push_back({sibling, observer, [member] { observe_weight(*member); }});
-      }
-      try {
-        if (auto fused = fuse_weight_observers(present)) groups.push_back(std::move(fused));
-      } catch (const std::exception& e) {
-        rethrow_with_context(parent.empty() ? name : parent.substr(0, parent.size() - 1), e);
-      }
+  for (const auto& siblings : find_fused_siblings(names)) {
+    std::vector<FusionGroup::Member> present;
+    for (const auto& [layer, index] : siblings.layers) {
+      nn::LinearImpl* member = linears[index].second.get();
+      auto obs = member->observers.find("weight");
+      Observer* observer = obs == member->observers.end() ? nullptr : obs->second.get();
+      present.push_back({layer, observer, [member] { observe_weight(*member); }});
+    }
+    try {
+      if (auto fused = fuse_weight_observers(present)) groups.push_back(std::move(fused));
+    } catch (const std::exception& e) {
+      const std::string& parent = siblings.parent;
+      rethrow_with_context(parent.empty() ? names[siblings.layers.front().second]
+                                          : parent.substr(0, parent.size() - 1),
+                           e);
     }
   }
   return groups;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <llmc/error.hpp>
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
@@ -110,6 +111,27 @@ FusionGroup::Entry& FusionGroup::entry_of(Observer& observer) {
     if (e.member.observer == &observer) return e;
   }
   throw Error("fused group: " + observer.describe() + " is not a member");
+}
+
+std::vector<FusedSiblings> find_fused_siblings(const std::vector<std::string>& module_names) {
+  std::map<std::string, size_t> index_of;
+  for (size_t i = 0; i < module_names.size(); ++i) index_of[module_names[i]] = i;
+  std::vector<FusedSiblings> found;
+  for (const auto& name : module_names) {
+    const auto dot = name.rfind('.');
+    const std::string parent = dot == std::string::npos ? "" : name.substr(0, dot + 1);
+    const std::string leaf = dot == std::string::npos ? name : name.substr(dot + 1);
+    for (const auto& group : fused_layer_names()) {
+      if (group.front() != leaf) continue;  // visit each parent's group once, at its head
+      FusedSiblings siblings{parent, {}};
+      for (const auto& layer : group) {
+        auto it = index_of.find(parent + layer);
+        if (it != index_of.end()) siblings.layers.emplace_back(layer, it->second);
+      }
+      found.push_back(std::move(siblings));
+    }
+  }
+  return found;
 }
 
 std::shared_ptr<FusionGroup> fuse_weight_observers(

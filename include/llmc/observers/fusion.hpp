@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace llmc {
@@ -53,6 +54,18 @@ class FusionGroup {
 
   std::vector<Entry> members_;
 };
+
+// A fused group present in a model: the parent prefix ("model.layers.0.self_attn." or "") and
+// the group's layers that exist under it, as (layer name "q_proj", index into module_names).
+struct FusedSiblings {
+  std::string parent;
+  std::vector<std::pair<std::string, size_t>> layers;
+};
+
+// The fused_layer_names() groups among `module_names` (dotted module names), one per parent
+// whose group head (q_proj, gate_proj, ...) is present, in the order of `module_names`, so every
+// rank forms the same groups.
+std::vector<FusedSiblings> find_fused_siblings(const std::vector<std::string>& module_names);
 
 // Upstream fuse_weight_observers for one parent module: `present_layers` are the layers of one
 // FUSED_LAYER_NAMES group that exist (a None layer is simply left out). Returns null when no
