@@ -27,6 +27,7 @@
 #include <llmc/modifiers/group_size_validation.hpp>
 #include <llmc/modifiers/imatrix_gatherer.hpp>
 #include <llmc/modifiers/quantization_modifier.hpp>
+#include <llmc/models/llama.hpp>
 #include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/pipelines/pipelines.hpp>
 #include <llmc/pipelines/registry.hpp>
