@@ -44,3 +44,27 @@ if(NOT LLMC_WITH_CUDA STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "llmc: CUDA kernels ${LLMC_CUDA_ENABLED} (LLMC_WITH_CUDA=${LLMC_WITH_CUDA})")
+
+# Gloo's headers, which ProcessGroupGloo.hpp includes but the torch wheel does not ship: Debian's
+# libgloo-dev provides the declarations; the gloo code itself is the copy inside libtorch_cpu
+# (src/dist/gloo_backend.cpp explains why that is sound).
+find_path(LLMC_GLOO_INCLUDE_DIR gloo/rendezvous/store.h)
+if(NOT LLMC_GLOO_INCLUDE_DIR)
+  message(FATAL_ERROR "llmc: gloo headers not found (apt-get install libgloo-dev; "
+                      "scripts/setup.sh does), needed for distributed calibration on CPU")
+endif()
+
+# NCCL for distributed calibration on CUDA: the wheel's own nccl.h (the NCCL libtorch_cuda links)
+# plus the CUDA toolkit's headers, which ProcessGroupNCCL.hpp pulls in.
+set(LLMC_NCCL_ENABLED OFF)
+if(LLMC_CUDA_ENABLED)
+  execute_process(
+    COMMAND "${LLMC_PYTHON}" -c "import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))"
+    OUTPUT_VARIABLE _llmc_site_packages OUTPUT_STRIP_TRAILING_WHITESPACE)
+  find_path(LLMC_NCCL_INCLUDE_DIR nccl.h
+            HINTS "${_llmc_site_packages}/nvidia/nccl/include" ${CUDAToolkit_INCLUDE_DIRS})
+  if(LLMC_NCCL_INCLUDE_DIR)
+    set(LLMC_NCCL_ENABLED ON)
+  endif()
+endif()
+message(STATUS "llmc: NCCL process group ${LLMC_NCCL_ENABLED}")

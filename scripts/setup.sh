@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${LLMC_VENV:-$root/.venv}"
 stamp="$venv/.llmc-setup-done"
 
-apt_packages=(build-essential cmake python3-venv libyaml-cpp-dev nlohmann-json3-dev catch2)
+apt_packages=(build-essential cmake python3-venv libyaml-cpp-dev nlohmann-json3-dev catch2 libgloo-dev)
 
 missing=()
 for p in "${apt_packages[@]}"; do

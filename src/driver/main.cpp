@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "oneshot_command.hpp"
 #include "quantize_command.hpp"
 
 namespace {
@@ -16,7 +17,10 @@ void print_usage() {
                "usage: llmc COMMAND [flags]\n\n"
                "commands:\n"
                "  quantize   quantize a model's Linear weights with a preset scheme and an\n"
-               "             observer, write a compressed-tensors checkpoint\n\n"
+               "             observer, write a compressed-tensors checkpoint\n"
+               "  oneshot    run a recipe with calibration data (imatrix, static activations) on a\n"
+               "             Llama-family model, on one or many ranks (torchrun), write a\n"
+               "             compressed-tensors checkpoint\n\n"
                "`llmc COMMAND --help` lists the flags of a command with their defaults.\n";
 }
 
@@ -37,7 +41,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "quantize") return llmc::driver::run_quantize(args);
-    std::cerr << "llmc: unknown command '" << command << "' (known: quantize; see llmc --help)\n";
+    if (command == "oneshot") return llmc::driver::run_oneshot(args);
+    std::cerr << "llmc: unknown command '" << command << "' (known: quantize, oneshot; see llmc --help)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "llmc " << command << ": error: " << e.what() << "\n";

@@ -5,6 +5,7 @@
 #include <llmc/io/atomic_write.hpp>
 #include <llmc/io/checkpoint.hpp>
 #include <llmc/io/compressors.hpp>
+#include <llmc/io/save_compressed.hpp>
 #include <llmc/modifiers/group_size_validation.hpp>
 #include <llmc/observers/fusion.hpp>
 #include <llmc/observers/observer.hpp>
@@ -129,24 +130,6 @@ void print_summary(const std::vector<LinearModule>& modules, double seconds) {
   std::fprintf(stderr, "%zu modules quantized in %.2f s\n", modules.size(), seconds);
 }
 
-nlohmann::json quantization_config_json(const QuantizationScheme& scheme, const std::string& format,
-                                        const std::vector<std::string>& ignored) {
-  QuantizationConfig config;
-  QuantizationScheme stored = scheme;
-  stored.format(format);
-  config.config_groups({{"group_0", stored}});
-  config.ignore(ignored);
-  config.format(format);
-  config.quantization_status(QuantizationStatus::Compressed);
-  nlohmann::json json = config.to_json();
-  json.erase("quant_method");
-  json["quant_method"] = "compressed-tensors";
-  json["version"] = kCompressedTensorsVersion;
-  json["sparsity_config"] = nlohmann::json::object();
-  json["transform_config"] = nlohmann::json::object();
-  return json;
-}
-
 // Observes one module's weight, computes its qparams and replaces "<name>.weight" in `output`
 // by the compressed tensors of `format`.
 void quantize_module(LinearModule& m, const QuantizationScheme& scheme, const std::string& format,
@@ -242,7 +225,10 @@ int run_quantize(const std::vector<std::string>& argv) {
   }
 
   nlohmann::json config = model.config;
-  config["quantization_config"] = quantization_config_json(scheme, format, ignored);
+  QuantizationScheme stored = scheme;
+  stored.format(format);
+  config["quantization_config"] =
+      io::compressed_quantization_config({{"group_0", stored}}, format, ignored);
   io::save_checkpoint(cli.get("output"), output, config);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,5 +1,6 @@
 #include <llmc/core/modifier_registry.hpp>
 #include <llmc/entrypoints/oneshot.hpp>
+#include <llmc/dist/rank_partition.hpp>
 #include <llmc/error.hpp>
 #include <llmc/pipelines/registry.hpp>
 
@@ -32,8 +33,30 @@ OneshotResult oneshot(Session& session, std::vector<std::shared_ptr<Modifier>> m
   if (!state.calib_data.empty() && !state.forward) {
     throw Error("oneshot: calibration batches but no forward (set session.state().forward)");
   }
+  if (options.process_group()) {
+    state.process_group = options.process_group();
+  } else if (!state.process_group) {
+    state.process_group = dist::ProcessGroup::from_env();
+  }
   OneshotResult result;
   result.modifiers = modifiers;
+  result.process_group = state.process_group;
+  // This rank's slice of the batches for the run; the caller's full list comes back after it.
+  CalibrationData all_batches;
+  const bool partitioned = state.process_group && options.partition_data();
+  if (partitioned) {
+    all_batches = state.calib_data;
+    state.calib_data = dist::partition_for_rank(all_batches, state.process_group->rank(),
+                                                state.process_group->world_size());
+  }
+  struct RestoreBatches {
+    State& state;
+    CalibrationData& all;
+    bool active;
+    ~RestoreBatches() {
+      if (active) state.calib_data = std::move(all);
+    }
+  } restore{state, all_batches, partitioned};
   const size_t warnings_before = session.warnings().size();
   try {
     session.initialize(std::move(modifiers));

@@ -1,9 +1,11 @@
 #include <llmc/core/modifier_kwargs.hpp>
 #include <llmc/core/registry.hpp>
+#include <llmc/dist/sync_statistics.hpp>
 #include <llmc/error.hpp>
 #include <llmc/modifiers/imatrix_gatherer.hpp>
 #include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/observers/registry.hpp>
+#include <set>
 
 namespace llmc {
 namespace {
@@ -69,6 +71,21 @@ bool IMatrixGatherer::on_initialize(State& state) {
     observers_.push_back(std::move(observer));
   }
   return true;
+}
+
+void IMatrixGatherer::on_sequential_epoch_end(State& state, const Event&,
+                                              const std::vector<nn::NamedModule>& modules) {
+  std::set<const torch::nn::Module*> in_epoch;
+  for (const auto& [name, module] : modules) in_epoch.insert(module.get());
+  std::vector<dist::ModuleObserver> observers;
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (in_epoch.count(modules_[i].second.get()) != 0) {
+      observers.push_back({modules_[i].first, observers_[i].get()});
+    }
+  }
+  dist::sync_observer_statistics(state.process_group.get(), observers,
+                                 type() + " epoch end (" + std::to_string(observers.size()) +
+                                     " modules)");
 }
 
 void IMatrixGatherer::on_calibration_end(State&, const Event&) {

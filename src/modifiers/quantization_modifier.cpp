@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <llmc/core/module_matching.hpp>
+#include <llmc/dist/sync_statistics.hpp>
 #include <llmc/error.hpp>
 #include <llmc/modifiers/calibration.hpp>
 #include <llmc/modifiers/group_size_validation.hpp>
@@ -180,9 +181,17 @@ std::vector<nn::NamedLinear> QuantizationModifier::calibrated_among(
   return out;
 }
 
-void QuantizationModifier::on_sequential_epoch_end(State&, const Event&,
+void QuantizationModifier::on_sequential_epoch_end(State& state, const Event&,
                                                    const std::vector<nn::NamedModule>& modules) {
-  update_module_qparams(calibrated_among(modules));
+  const auto calibrated = calibrated_among(modules);
+  sync_statistics(state, calibrated);
+  update_module_qparams(calibrated);
+}
+
+void QuantizationModifier::sync_statistics(State& state, const std::vector<nn::NamedLinear>& modules) {
+  dist::sync_observer_statistics(state.process_group.get(), dist::module_observers(modules),
+                                 type() + " epoch end (" + std::to_string(modules.size()) +
+                                     " modules)");
 }
 
 void QuantizationModifier::update_module_qparams(const std::vector<nn::NamedLinear>& modules) {

@@ -100,6 +100,7 @@ IMatrixMSEObserver::~IMatrixMSEObserver() {
 }
 
 std::vector<std::pair<std::string, ReduceOp>> IMatrixMSEObserver::accumulators() const {
+  if (adopted_) return {};
   return {{kIMatrixSum, ReduceOp::Sum}, {kIMatrixCount, ReduceOp::Sum}};
 }
 
@@ -108,6 +109,7 @@ void IMatrixMSEObserver::attach(torch::nn::Module& module) {
     hook_->remove();
     hook_.reset();
   }
+  adopted_ = false;
   auto* linear = dynamic_cast<nn::LinearImpl*>(&module);
   if (linear == nullptr) return;  // upstream: no in_features → no importance
   auto& attrs = linear->attributes;
@@ -119,6 +121,7 @@ void IMatrixMSEObserver::attach(torch::nn::Module& module) {
     statistics_[kIMatrixCount] = std::move(count->second);
     attrs.erase(kIMatrixSum);
     attrs.erase(kIMatrixCount);
+    adopted_ = true;
     return;
   }
   const auto device = linear->weight.device();

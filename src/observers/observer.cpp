@@ -20,22 +20,6 @@ QuantizationArgs with_kwargs(QuantizationArgs args, const nlohmann::json& observ
 
 }  // namespace
 
-std::string to_string(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum:
-      return "sum";
-    case ReduceOp::Min:
-      return "min";
-    case ReduceOp::Max:
-      return "max";
-    case ReduceOp::Avg:
-      return "avg";
-  }
-  return "unknown";
-}
-
-std::ostream& operator<<(std::ostream& os, ReduceOp op) { return os << to_string(op); }
-
 Observer::Observer(std::string base_name, QuantizationArgs args,
                    const nlohmann::json& observer_kwargs)
     : base_name_(std::move(base_name)), args_(with_kwargs(std::move(args), observer_kwargs)) {

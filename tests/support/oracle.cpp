@@ -27,8 +27,9 @@ void run_script(const std::string& name) {
 
 at::Tensor as_bytes(const at::Tensor& t) {
   // clone() gives standard strides even where contiguous() would keep odd size-1 strides,
-  // which view(kByte) rejects.
+  // which view(kByte) rejects; reshape(-1) because a 0-dim tensor cannot change element size.
   return t.clone(at::MemoryFormat::Contiguous)
+      .reshape({-1})
       .view(at::kByte)
       .reshape({t.numel(), static_cast<int64_t>(t.element_size())});
 }

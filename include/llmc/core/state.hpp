@@ -17,6 +17,10 @@
 
 namespace llmc {
 
+namespace dist {
+class ProcessGroup;
+}
+
 // Runs the model on one calibration batch; the output is discarded (pipelines only need the
 // hooks to fire, as upstream's `model(**batch)`). A std::function rather than a module type,
 // because torch::nn::Module has no virtual forward: any model (a module holder, a forward with
@@ -41,6 +45,9 @@ struct State {
   std::optional<torch::Tensor> loss;        // from LOSS_CALCULATED
   std::optional<torch::Tensor> batch_data;  // from BATCH_START
   int64_t current_batch_idx = -1;           // set by the basic pipeline before each forward
+  // The ranks of a distributed run (llmc/dist/process_group.hpp); null for a world of one.
+  // Modifiers all-reduce their observers' statistics over it at SEQUENTIAL_EPOCH_END.
+  std::shared_ptr<dist::ProcessGroup> process_group;
 };
 
 }  // namespace llmc

@@ -17,6 +17,7 @@
 #include <llmc/core/modifier.hpp>
 #include <llmc/core/session.hpp>
 #include <llmc/core/state.hpp>
+#include <llmc/dist/process_group.hpp>
 #include <llmc/recipe/recipe.hpp>
 #include <memory>
 #include <optional>
@@ -32,6 +33,15 @@ struct OneshotOptions {
   TORCH_ARG(std::string, pipeline) = "independent";
   // Keep only the recipe stages whose name starts with this (upstream's `stage`).
   TORCH_ARG(std::string, stage) = "";
+  // The ranks to calibrate with. Null: the session state's group if it has one, else one made
+  // from torchrun's environment (ProcessGroup::from_env; none for a world of one). A process
+  // hosts one group per MASTER_PORT: to call oneshot more than once under torchrun, create the
+  // group once and pass it here.
+  TORCH_ARG(std::shared_ptr<dist::ProcessGroup>, process_group) = nullptr;
+  // Under a group, each rank calibrates on its slice [floor(N·r/W), floor(N·(r+1)/W)) of the N
+  // batches (upstream's automatic sharding when every rank loads the same data set). false when
+  // the caller already gave each rank its own shard.
+  TORCH_ARG(bool, partition_data) = true;
 };
 
 struct OneshotResult {
@@ -42,6 +52,9 @@ struct OneshotResult {
   // The pipeline that ran and what upstream would have logged as warnings.
   std::string pipeline;
   std::vector<std::string> warnings;
+  // The group the run used (null for a world of one): every rank holds identical qparams; only
+  // its source rank (is_source(), rank 0) should write files.
+  std::shared_ptr<dist::ProcessGroup> process_group;
 };
 
 // Builds every modifier of `recipe` from the modifier registry (errors carry recipe locations).
@@ -53,7 +66,9 @@ Recipe recipe_of(const std::vector<std::shared_ptr<Modifier>>& modifiers,
                  const std::string& stage = "default");
 
 // Runs on `session`'s State (model, forward and calib_data must be set): initialize with the
-// recipe's modifiers, run the pipeline, finalize.
+// recipe's modifiers, run the pipeline, finalize. Under a process group the state's calib_data
+// is only narrowed to this rank's slice for the run (restored afterwards), and the state keeps
+// the group.
 OneshotResult oneshot(Session& session, const Recipe& recipe, const OneshotOptions& options = {});
 OneshotResult oneshot(Session& session, std::vector<std::shared_ptr<Modifier>> modifiers,
                       const OneshotOptions& options = {});

@@ -44,6 +44,10 @@ class IMatrixGatherer : public Modifier {
   // Attaches an imatrix_mse observer (hooked) to every targeted Linear as its weight observer.
   bool on_initialize(State& state) override;
   // Detaches the hooks and moves each observer's sums onto its module; removes the observers.
+  // The sums are all-reduced across state.process_group's ranks here, before any weight is
+  // observed (upstream only syncs them in the observer, LC §11.9).
+  void on_sequential_epoch_end(State& state, const Event& event,
+                               const std::vector<nn::NamedModule>& modules) override;
   void on_calibration_end(State& state, const Event& event) override;
   // Deletes importance nobody adopted (and observers, if calibration never ended).
   bool on_finalize(State& state) override;

@@ -104,6 +104,10 @@ class QuantizationModifier : public Modifier {
   void end_calibration(torch::nn::Module& model);
   // The targeted modules among `modules` that have a scheme, in the given order.
   std::vector<nn::NamedLinear> calibrated_among(const std::vector<nn::NamedModule>& modules) const;
+  // All-reduces the accumulators of the modules' observers across state.process_group's ranks
+  // (nothing for a world of one); before update_module_qparams, so every rank observes weights
+  // with the same statistics.
+  void sync_statistics(State& state, const std::vector<nn::NamedLinear>& modules);
   // Input/output qparams from their statistics, then weights observed and their qparams set.
   void update_module_qparams(const std::vector<nn::NamedLinear>& modules);
 

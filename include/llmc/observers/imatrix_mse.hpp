@@ -72,7 +72,9 @@ class IMatrixMSEObserver : public Observer {
   std::string name() const override { return name_; }
   const IMatrixMSEOptions& options() const { return options_; }
 
-  // _imatrix_sum and _imatrix_count, both summed across ranks.
+  // _imatrix_sum and _imatrix_count, both summed across ranks; none once the sums were adopted
+  // from a gatherer, which all-reduced them at its own epoch end (summing again would count
+  // every rank's tokens world_size times).
   std::vector<std::pair<std::string, ReduceOp>> accumulators() const override;
 
   // Removes a previous hook. On an llmc::nn::Linear: adopts `_imatrix_sum`/`_imatrix_count`
@@ -83,6 +85,8 @@ class IMatrixMSEObserver : public Observer {
   // Removes the hook; the sums stay on the observer.
   void detach(torch::nn::Module& module) override;
   bool hooked() const { return hook_.has_value(); }
+  // The sums came from module attributes (a gatherer's), not from this observer's hook.
+  bool adopted() const { return adopted_; }
 
   // Accumulates one input into the sums: Σx² over every leading dim in fp32 and the number of
   // tokens (product of the leading dims), on x's device, without a host synchronisation.
@@ -107,6 +111,7 @@ class IMatrixMSEObserver : public Observer {
   std::string name_;
   IMatrixMSEOptions options_;
   std::optional<nn::HookHandle> hook_;
+  bool adopted_ = false;
   std::optional<std::string> fallback_reason_;
 };
 

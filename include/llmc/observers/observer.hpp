@@ -11,6 +11,7 @@
 
 #include <ATen/ATen.h>
 
+#include <llmc/dist/reduce_op.hpp>
 #include <llmc/quant/quantization_args.hpp>
 #include <map>
 #include <memory>
@@ -34,12 +35,6 @@ struct QParams {
   at::Tensor zero_point;
   std::optional<at::Tensor> global_scale;
 };
-
-// How an accumulator is combined across ranks (upstream's dist.ReduceOp; AVG = mean of ranks).
-enum class ReduceOp { Sum, Min, Max, Avg };
-// "sum", "min", "max", "avg".
-std::string to_string(ReduceOp op);
-std::ostream& operator<<(std::ostream& os, ReduceOp op);
 
 class Observer {
  public:
