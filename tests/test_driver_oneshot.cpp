@@ -131,3 +131,24 @@ TEST_CASE("llmc oneshot on 2 Gloo ranks: only rank 0 writes, and its checkpoint 
   CHECK(codes > 0);
   CHECK(differing <= codes / 100);
 }
+
+TEST_CASE("llmc oneshot: a rank that fails on its own input makes the other rank exit non-zero "
+          "within the timeout, naming it") {
+  const fs::path dir = llmc::test::temp_dir("oneshot_driver_bad_rank");
+  const Inputs in = write_inputs(dir);
+  fs::copy_file(in.dataset, dir / "calib0.jsonl");  // rank 1's calib1.jsonl does not exist
+  auto args = oneshot_args(in, (dir / "out{rank}").string());
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--dataset") args[i + 1] = (dir / "calib{rank}.jsonl").string();
+  }
+  args.insert(args.end(), {"--dist-timeout", "4"});
+  auto ranks = llmc::test::launch_ranks(LLMC_DRIVER_PATH, args, 2, dir / "logs");
+  llmc::test::wait_ranks(ranks, std::chrono::seconds(120));
+  INFO(llmc::test::describe(ranks));
+  CHECK(ranks[1].exit_code == 1);
+  CHECK_THAT(ranks[1].stderr_text(), Catch::Contains("calib1.jsonl: cannot open"));
+  CHECK_FALSE(ranks[0].killed_by_us);
+  CHECK(ranks[0].exit_code == 1);
+  CHECK_THAT(ranks[0].stderr_text(), Catch::Contains("rank 1 did not reach it"));
+  CHECK_FALSE(fs::exists(dir / "out0"));
+}

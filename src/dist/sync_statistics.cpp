@@ -122,6 +122,15 @@ void sync_observer_statistics(ProcessGroup* group, const std::vector<ModuleObser
     reduced.push_back(static_cast<size_t>(k));
   }
   if (values.empty()) return;
+  // How many ranks hold each value (for AVG): one more SUM in the same batch, last.
+  if (any_avg) {
+    at::Tensor holders = at::zeros({static_cast<int64_t>(reduced.size())}, at::kLong);
+    for (size_t i = 0; i < reduced.size(); ++i) {
+      holders[static_cast<int64_t>(i)] = accumulators[reduced[i]].held ? 1 : 0;
+    }
+    values.push_back(holders);
+    ops.push_back(ReduceOp::Sum);
+  }
   // Coalesced: one flat buffer per (op, dtype), so an epoch end costs a handful of collectives
   // however many modules it covers.
   struct Bucket {
