@@ -196,6 +196,29 @@ TEST_CASE("2 and 3 Gloo ranks all-reduce importance and activation ranges to the
   }
 }
 
+TEST_CASE("llmc::oneshot finds torchrun's environment by itself: 2 ranks give the single-process "
+          "qparams") {
+  const auto single = calibrate(1, "single_plain");
+  REQUIRE(single.ranks[0].succeeded());
+  const auto reference = llmc::io::load_safetensors(single.out / "result.safetensors");
+  const auto run = calibrate(2, "transparent", {"--transparent"});
+  INFO(describe(run.ranks));
+  for (const auto& p : run.ranks) REQUIRE(p.succeeded());
+  const auto result = llmc::io::load_safetensors(run.out / "result.safetensors");
+  // No capture run: the qparams and the batch count only.
+  CHECK(result.count("fc1.imatrix_sum") == 0);
+  CHECK(result.at("batches_seen").item<int64_t>() == 2 * 4);
+  int compared = 0;
+  for (const auto& [name, expected] : reference) {
+    if (name == "batches_seen" || name.find("imatrix") != std::string::npos) continue;
+    REQUIRE(result.count(name) == 1);
+    LLMC_CHECK_BIT_EQUAL(result.at(name), expected, name);
+    ++compared;
+  }
+  CHECK(compared == 8);  // weight and input scale / zero point of fc1 and fc2
+  CHECK(fs::exists(run.rank_out / "rank1.safetensors"));
+}
+
 TEST_CASE("observer statistics all-reduce with each accumulator's op (sum, min, max, and avg over "
           "the ranks holding a value) and a rank without a value receives the result") {
   const int world = 3;

@@ -1,6 +1,7 @@
 // llmc_dist_worker: one rank of a multi-process test (tests/test_dist.cpp starts W of them with
 // torchrun's environment variables). Modes:
-//   calibrate OUT RANK_OUT [--die-rank R --die-at-batch B | --stall-rank R --stall-at-batch B]
+//   calibrate OUT RANK_OUT [--die-rank R --die-at-batch B | --stall-rank R --stall-at-batch B |
+//                           --transparent]
 //     oneshot of an fc1 → relu → fc2 model of llmc::nn::Linear with IMatrixGatherer + an imatrix
 //     W4 g8 / static-minmax int8 input QuantizationModifier on 8 batches. Rank 0 (or the single
 //     process) writes OUT/result.safetensors: the gathered importance sums/counts and every
@@ -14,6 +15,7 @@
 // ranks must then equal the single-process run bit for bit.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -97,9 +99,13 @@ int calibrate(const std::vector<std::string>& args) {
   const int die_rank = option(args, "--die-rank", -1), die_at = option(args, "--die-at-batch", -1);
   const int stall_rank = option(args, "--stall-rank", -1),
             stall_at = option(args, "--stall-at-batch", -1);
+  // --transparent: no group of our own; llmc::oneshot finds torchrun's environment itself (and
+  // the gatherer capture run, which needs the group before oneshot, is skipped).
+  const bool transparent = std::find(args.begin(), args.end(), "--transparent") != args.end();
   MLP model;
-  std::shared_ptr<llmc::dist::ProcessGroup> group = llmc::dist::ProcessGroup::from_env();
-  const int rank = group ? group->rank() : 0;
+  std::shared_ptr<llmc::dist::ProcessGroup> group =
+      transparent ? nullptr : llmc::dist::ProcessGroup::from_env();
+  int rank = group ? group->rank() : 0;
   int batch = 0;
   llmc::ModelForward forward = [&](const torch::Tensor& x) {
     if (rank == die_rank && batch == die_at) std::raise(SIGKILL);
@@ -110,7 +116,7 @@ int calibrate(const std::vector<std::string>& args) {
 
   // The importance as the gatherer all-reduced it (session API, to look before finalize).
   auto gatherer = std::make_shared<CapturingGatherer>();
-  {
+  if (!transparent) {
     llmc::Session session;
     session.state().model = model.ptr();
     session.state().forward = forward;
@@ -122,6 +128,10 @@ int calibrate(const std::vector<std::string>& args) {
   batch = 0;
   const auto result = llmc::oneshot(model.ptr(), forward, batches(), llmc::Recipe::from_string(kRecipe),
                                     llmc::OneshotOptions().process_group(group));
+  if (transparent) {
+    group = result.process_group;
+    rank = group ? group->rank() : 0;
+  }
 
   llmc::io::TensorMap tensors = gatherer->captured;
   for (const auto& [name, linear] : llmc::nn::named_linears(*model)) {
