@@ -1,0 +1,107 @@
+// llmc_bench_hook_overhead: what the imatrix importance hooks cost a calibration forward. A
+// Llama-family model (models/) runs the same batch with no hooks and with an imatrix_mse
+// observer's forward-pre hook on every Linear (Σx² per input column and the token count, as
+// during calibration), alternating the two so machine noise hits both alike; prints the median
+// times and the overhead (target: at most 2%).
+//
+//   build/bench/llmc_bench_hook_overhead [--hidden 1024] [--intermediate 2816] [--layers 4]
+//                                        [--seq 512] [--batch 1] [--repeats 9] [--dtype float32|bfloat16]
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <llmc/models/llama.hpp>
+#include <llmc/nn/modules.hpp>
+#include <llmc/observers/imatrix_mse.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::map<std::string, std::string> parse(int argc, char** argv) {
+  std::map<std::string, std::string> o = {{"hidden", "1024"}, {"intermediate", "2816"},
+                                          {"layers", "4"},     {"seq", "512"},
+                                          {"batch", "1"},      {"repeats", "9"},
+                                          {"dtype", "float32"}};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--", 0) != 0 || i + 1 >= argc || o.count(a.substr(2)) == 0) {
+      std::cerr << "usage: llmc_bench_hook_overhead [--hidden N] [--intermediate N] [--layers N] "
+                   "[--seq N] [--batch N] [--repeats N] [--dtype float32|bfloat16]\n";
+      std::exit(2);
+    }
+    o[a.substr(2)] = argv[++i];
+  }
+  return o;
+}
+
+double seconds(const std::function<void()>& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto o = parse(argc, argv);
+  const int64_t hidden = std::stoll(o.at("hidden"));
+  const nlohmann::json config = {{"model_type", "llama"},
+                                 {"hidden_size", hidden},
+                                 {"intermediate_size", std::stoll(o.at("intermediate"))},
+                                 {"num_hidden_layers", std::stoll(o.at("layers"))},
+                                 {"num_attention_heads", hidden / 64},
+                                 {"num_key_value_heads", std::max<int64_t>(1, hidden / 256)},
+                                 {"vocab_size", 8192},
+                                 {"max_position_embeddings", 4096},
+                                 {"rms_norm_eps", 1e-5},
+                                 {"hidden_act", "silu"}};
+  torch::manual_seed(0);
+  llmc::models::LlamaForCausalLM model(llmc::models::LlamaConfig::from_json(config, "bench"));
+  if (o.at("dtype") == "bfloat16") model->to(torch::kBFloat16);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto ids = torch::randint(0, 8192, {std::stoll(o.at("batch")), std::stoll(o.at("seq"))});
+
+  std::vector<std::unique_ptr<llmc::IMatrixMSEObserver>> observers;
+  const auto linears = llmc::nn::named_linears(*model);
+  const auto attach = [&] {
+    for (const auto& [name, linear] : linears) {
+      observers.push_back(std::make_unique<llmc::IMatrixMSEObserver>(
+          "weight", llmc::QuantizationArgs().num_bits(4).validated()));
+      observers.back()->attach(*linear);
+    }
+  };
+  const auto detach = [&] {
+    for (size_t i = 0; i < observers.size(); ++i) observers[i]->detach(*linears[i].second);
+    observers.clear();
+  };
+
+  model->forward(ids);  // warm-up (allocator, thread pool)
+  std::vector<double> plain, hooked;
+  const int repeats = std::stoi(o.at("repeats"));
+  for (int r = 0; r < repeats; ++r) {
+    plain.push_back(seconds([&] { model->forward(ids); }));
+    attach();
+    hooked.push_back(seconds([&] { model->forward(ids); }));
+    detach();
+  }
+  const double a = median(plain), b = median(hooked);
+  std::printf("model: llama hidden %lld, %s layers, %zu Linear modules, %s, tokens %lld, %d threads\n",
+              static_cast<long long>(hidden), o.at("layers").c_str(), linears.size(),
+              o.at("dtype").c_str(), static_cast<long long>(ids.numel()), at::get_num_threads());
+  std::printf("%-28s %12s\n", "forward", "median s");
+  std::printf("%-28s %12.4f\n", "no hooks", a);
+  std::printf("%-28s %12.4f\n", "imatrix hooks on every Linear", b);
+  std::printf("overhead: %+.2f%% (target <= 2%%)\n", (b / a - 1.0) * 100.0);
+  return 0;
+}
