@@ -2,10 +2,10 @@
 // Llama-family model (models/) runs the same batch with no hooks and with an imatrix_mse
 // observer's forward-pre hook on every Linear (Σx² per input column and the token count, as
 // during calibration), alternating the two so machine noise hits both alike; prints the median
-// times and the overhead (target: at most 2%).
+// times and the overhead (target: at most 2%). Defaults: one Llama-3-8B decoder layer.
 //
-//   build/bench/llmc_bench_hook_overhead [--hidden 1024] [--intermediate 2816] [--layers 4]
-//                                        [--seq 512] [--batch 1] [--repeats 9] [--dtype float32|bfloat16]
+//   build/bench/llmc_bench_hook_overhead [--hidden 4096] [--intermediate 14336] [--layers 1]
+//                                        [--seq 256] [--batch 1] [--repeats 5] [--dtype float32|bfloat16]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -23,9 +23,9 @@
 namespace {
 
 std::map<std::string, std::string> parse(int argc, char** argv) {
-  std::map<std::string, std::string> o = {{"hidden", "1024"}, {"intermediate", "2816"},
-                                          {"layers", "4"},     {"seq", "512"},
-                                          {"batch", "1"},      {"repeats", "9"},
+  std::map<std::string, std::string> o = {{"hidden", "4096"}, {"intermediate", "14336"},
+                                          {"layers", "1"},     {"seq", "256"},
+                                          {"batch", "1"},      {"repeats", "5"},
                                           {"dtype", "float32"}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -238,6 +238,9 @@ TEST_CASE("observer statistics all-reduce with each accumulator's op (sum, min, 
   // ema (minmax, AVG): held by ranks 0 and 1: mean of [-r, -2] and [r, 2+r].
   LLMC_CHECK_BIT_EQUAL(t.at("ema.min_vals"), f({-0.5, -2}), "ema.min_vals");
   LLMC_CHECK_BIT_EQUAL(t.at("ema.max_vals"), f({0.5, 2.5}), "ema.max_vals");
+  // half: bf16 min of -0.5-r and max of 0.25r, still bf16.
+  LLMC_CHECK_BIT_EQUAL(t.at("half.min_vals"), torch::tensor({-2.5}, torch::kBFloat16), "half.min_vals");
+  LLMC_CHECK_BIT_EQUAL(t.at("half.max_vals"), torch::tensor({0.5}, torch::kBFloat16), "half.max_vals");
   // imatrix: sums of [r, 2r+1, 0.5] and of counts 10(r+1).
   LLMC_CHECK_BIT_EQUAL(t.at("imatrix._imatrix_sum"), f({3, 9, 1.5}), "imatrix._imatrix_sum");
   CHECK(t.at("imatrix._imatrix_count").item<int64_t>() == 60);

@@ -154,7 +154,8 @@ llmc::QuantizationArgs static_args() {
   return llmc::QuantizationArgs().num_bits(8).symmetric(true).validated();
 }
 
-// Rank-dependent statistics; rank 1 holds no "b" min/max and the last rank no EMA values.
+// Rank-dependent statistics; rank 1 holds no "b" min/max and the last rank no EMA values;
+// "half" holds bf16 ranges.
 int sync(const std::vector<std::string>& args) {
   const std::filesystem::path out = args.at(1);
   auto group = llmc::dist::ProcessGroup::from_env();
@@ -164,6 +165,7 @@ int sync(const std::vector<std::string>& args) {
   auto a = llmc::load_observer("static_minmax", "input", static_args());
   auto b = llmc::load_observer("static_minmax", "input", static_args());
   auto ema = llmc::load_observer("minmax", "input", static_args());
+  auto half = llmc::load_observer("static_minmax", "input", static_args());  // bf16 ranges
   auto imatrix = llmc::load_observer("imatrix_mse", "weight", static_args());
   a->statistics()["min_vals"] = torch::tensor({-1.0 - r, r}, torch::kFloat);
   a->statistics()["max_vals"] = torch::tensor({1.0 + r, 10.0 - r}, torch::kFloat);
@@ -175,14 +177,17 @@ int sync(const std::vector<std::string>& args) {
     ema->statistics()["min_vals"] = torch::tensor({-r, -2.0}, torch::kFloat);
     ema->statistics()["max_vals"] = torch::tensor({r, 2.0 + r}, torch::kFloat);
   }
+  half->statistics()["min_vals"] = torch::tensor({-0.5 - r}, torch::kBFloat16);
+  half->statistics()["max_vals"] = torch::tensor({0.25 * r}, torch::kBFloat16);
   imatrix->statistics()[llmc::kIMatrixSum] = torch::tensor({r, 2.0 * r + 1.0, 0.5}, torch::kFloat);
   imatrix->statistics()[llmc::kIMatrixCount] = torch::tensor(int64_t(10) * (group->rank() + 1));
   llmc::dist::sync_observer_statistics(
-      group.get(), {{"a", a.get()}, {"b", b.get()}, {"ema", ema.get()}, {"imatrix", imatrix.get()}},
+      group.get(),
+      {{"a", a.get()}, {"b", b.get()}, {"ema", ema.get()}, {"half", half.get()}, {"imatrix", imatrix.get()}},
       "sync test");
   llmc::io::TensorMap tensors;
   for (const auto& [name, obs] : std::map<std::string, llmc::Observer*>{
-           {"a", a.get()}, {"b", b.get()}, {"ema", ema.get()}, {"imatrix", imatrix.get()}}) {
+           {"a", a.get()}, {"b", b.get()}, {"ema", ema.get()}, {"half", half.get()}, {"imatrix", imatrix.get()}}) {
     for (const auto& [key, value] : obs->statistics()) tensors[name + "." + key] = value;
   }
   if (group->is_source()) {
