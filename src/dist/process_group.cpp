@@ -107,7 +107,9 @@ ProcessGroup::ProcessGroup(Environment env, ProcessGroupOptions options)
                            (env_.rank == 0 ? "host" : "reach") + " the TCPStore at " + where +
                            " within " + seconds_text(options_.timeout()) + " (MASTER_ADDR/" +
                            "MASTER_PORT; are all " + std::to_string(env_.world_size) +
-                           " ranks started?): " + brief(e));
+                           " ranks started? a process hosts one group per port: create it once "
+                           "and pass it on, e.g. OneshotOptions::process_group): " +
+                           brief(e));
   }
   try {
     impl_->backend =
