@@ -98,13 +98,24 @@ int run(const CliArgs& cli) {
   const auto start = std::chrono::steady_clock::now();
   dist::ProcessGroupOptions group_options;
   if (cli.is_set("dist-timeout")) {
-    const double s = std::stod(cli.get("dist-timeout"));
-    if (!(s > 0)) throw Error("--dist-timeout must be a positive number of seconds");
+    double s = 0;
+    try {
+      s = std::stod(cli.get("dist-timeout"));
+    } catch (const std::exception&) {
+    }
+    if (!(s > 0)) {
+      throw Error("--dist-timeout " + cli.get("dist-timeout") + ": expected a positive number of seconds");
+    }
     group_options.timeout(std::chrono::milliseconds(static_cast<int64_t>(s * 1000)));
   }
   if (cli.get("device") != "auto") group_options.device(c10::Device(cli.get("device")));
-  // Created once, before anything slow, so a missing rank fails early.
-  std::shared_ptr<dist::ProcessGroup> group = dist::ProcessGroup::from_env(group_options);
+  // Created once, before anything slow, so a missing rank fails early. --dist-timeout wins
+  // over LLMC_DIST_TIMEOUT, which from_env() applies.
+  std::shared_ptr<dist::ProcessGroup> group;
+  if (const auto env = dist::environment_from_env(); env.distributed()) {
+    group = cli.is_set("dist-timeout") ? std::make_shared<dist::ProcessGroup>(env, group_options)
+                                       : dist::ProcessGroup::from_env(group_options);
+  }
   const std::string tag = group ? "[" + group->environment().describe() + "] " : "";
   const c10::Device device = group ? group->device()
                                    : (cli.get("device") == "auto"
@@ -162,7 +173,7 @@ int run_oneshot(const std::vector<std::string>& argv) {
       .option("pipeline", "independent", "calibration pipeline: independent, sequential, basic, datafree")
       .option("dtype", "auto", "auto (the model's), float32, bfloat16 or float16")
       .option("device", "auto", "auto (cuda:LOCAL_RANK when CUDA is available, else cpu), cpu, cuda:N")
-      .option("dist-timeout", "", "seconds a rank waits for the others (default 300, or LLMC_DIST_TIMEOUT)")
+      .option("dist-timeout", "", "seconds a rank waits for the others (default: LLMC_DIST_TIMEOUT, else 300)")
       .option("output", "llmc-out", "output checkpoint directory (written by rank 0 only)")
       .option("report", "", "write a JSON report to this file (rank 0)")
       .option("seed", "0", "seed of the built-in model and random data");
