@@ -4,16 +4,17 @@
 #include <torch/torch.h>
 
 #include <fstream>
-#include <functional>
 #include <llmc/error.hpp>
 #include <llmc/io/calibration_data.hpp>
 #include <llmc/io/safetensors.hpp>
 #include <string>
 
 #include "support/catch.hpp"
+#include "support/error_of.hpp"
 #include "support/oracle.hpp"
 
 namespace fs = std::filesystem;
+using llmc::test::error_of;
 using llmc::io::read_token_dataset;
 using llmc::io::TokenDatasetOptions;
 
@@ -22,15 +23,6 @@ namespace {
 fs::path write(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
   return path;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const llmc::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -18,10 +18,12 @@
 #include <string>
 
 #include "support/catch.hpp"
+#include "support/error_of.hpp"
 #include "support/launch.hpp"
 #include "support/oracle.hpp"
 
 namespace fs = std::filesystem;
+using llmc::test::error_of;
 using llmc::test::describe;
 using llmc::test::temp_dir;
 using llmc::test::launch_ranks;
@@ -36,15 +38,6 @@ llmc::dist::EnvLookup env_of(std::map<std::string, std::string> vars) {
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const llmc::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 const std::string kWorker = LLMC_DIST_WORKER_PATH;
