@@ -64,12 +64,23 @@ TEST_CASE("grid search keeps the observed dtype and the qparam shape") {
                         .strategy(QuantizationStrategy::Group)
                         .group_size(8)
                         .validated();
-  const at::Tensor weight = at::randn({4, 32}).to(at::kBFloat16);
+  at::manual_seed(7);
+  at::Tensor weight = at::randn({4, 32});
+  weight[1].slice(0, 8, 16) = -weight[1].slice(0, 8, 16).abs() - 0.1;  // an all-negative group
+  weight = weight.to(at::kBFloat16);
   const auto observed = llmc::flatten_for_calibration(weight, "weight", args);
   const auto [mn, mx] = llmc::grid_search_mse(observed, args, GridSearchOptions::mse());
   CHECK(mn.scalar_type() == at::kBFloat16);
   CHECK((mx.sizes() == at::IntArrayRef({4, 4})));
-  CHECK((mx <= observed.amax({0, -1})).all().item<bool>());
+  // Candidates shrink the observed bounds towards zero (p in (0, 1]): an all-negative group's
+  // max moves up, towards 0, so the bound is |mx| <= |amax| with the sign kept.
+  const at::Tensor amax = observed.amax({0, -1});
+  const at::Tensor amin = observed.amin({0, -1});
+  CHECK((mx.abs() <= amax.abs()).all().item<bool>());
+  CHECK((mx * amax >= 0).all().item<bool>());
+  CHECK((mn.abs() <= amin.abs()).all().item<bool>());
+  CHECK((mn * amin >= 0).all().item<bool>());
+  CHECK(amax[1][1].item<float>() < 0.0f);
 }
 
 TEST_CASE("imatrix grid search loop matches llm-compressor bit for bit") {

@@ -190,6 +190,45 @@ TEST_CASE("fused grid search reproduces ATen's pow on its parallel chunk tails")
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search matches the reference on long rows and many candidates") {
+  // Channel rows of 1000 and 2048 values: ATen's cascade_sum flushes its levels (more than 16
+  // rows of 4 loads) and 1000 is no whole number of vectors, so the kernel's buffered sum runs
+  // instead of its streaming one. grid 400 gives 80 candidates: improvement bits span two words
+  // when patience stops late.
+  const auto int8 = QuantizationArgs().num_bits(8).strategy(QuantizationStrategy::Channel).validated();
+  const auto int4_asym = QuantizationArgs()
+                             .num_bits(4)
+                             .symmetric(false)
+                             .strategy(QuantizationStrategy::Channel)
+                             .validated();
+  const std::vector<NamedOptions> loops = {
+      {"mse", GridSearchOptions::mse(), false},
+      {"mse grid 400 patience 70", GridSearchOptions::mse().grid(400).patience(70), false},
+      {"imatrix", GridSearchOptions::imatrix(), true},
+  };
+  std::vector<std::string> failures;
+  uint64_t seed = 900;
+  for (const int64_t cols : {1000, 2048}) {
+    for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+      for (const auto* args : {&int8, &int4_asym}) {
+        for (const auto& loop : loops) {
+          const at::Tensor weight = random_weight(6, cols, dtype, seed++);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", *args);
+          std::optional<at::Tensor> importance;
+          if (loop.importance) importance = random_importance(weight, *args);
+          const std::string result = compare_backends(observed, *args, loop.options, importance);
+          if (!result.empty()) {
+            failures.push_back(std::to_string(cols) + " cols " + c10::toString(dtype) + " " +
+                               loop.name + ": " + result);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("grid search Auto backend falls back to the reference where fused is not exact") {
   const auto group = QuantizationArgs().num_bits(4).group_size(16).validated();
   const auto options = GridSearchOptions::mse();

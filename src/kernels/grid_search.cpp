@@ -16,7 +16,7 @@
 #include <llmc/quant/qparams.hpp>
 #include <sstream>
 
-#include "grid_search_problem.hpp"
+#include "grid_search_element.hpp"
 
 namespace llmc {
 namespace {
@@ -212,29 +212,17 @@ std::pair<at::Tensor, int64_t> importance_rows(const at::Tensor& importance,
   return {expanded.contiguous(), observed.numel() / group_size};
 }
 
-int64_t patience_stop(const std::vector<uint8_t>& improved, const GridSearchOptions& options) {
-  const bool never_stop = options.patience() == 0 && options.patience_zero_means_never();
-  int64_t no_improve = 0;
-  for (size_t i = 0; i < improved.size(); ++i) {
-    no_improve = improved[i] ? 0 : no_improve + 1;
-    if (!improved[i] && !never_stop && no_improve >= options.patience()) {
-      return static_cast<int64_t>(i) + 1;
-    }
-  }
-  return static_cast<int64_t>(improved.size());
-}
-
-std::vector<uint8_t> run_kernel(const at::Tensor& observed, const GridSearchProblem& problem,
-                                int64_t candidates, at::Tensor& best_min, at::Tensor& best_max) {
+void run_kernel(const at::Tensor& observed, const GridSearchProblem& problem,
+                at::Tensor& best_min, at::Tensor& best_max) {
 #ifdef LLMC_WITH_CUDA
   if (observed.is_cuda()) {
     const c10::DeviceGuard device_guard(observed.device());
-    return kernels::grid_search_cuda(problem, candidates, best_min.data_ptr(),
-                                     best_max.data_ptr());
+    kernels::grid_search_cuda(problem, best_min.data_ptr(), best_max.data_ptr());
+    return;
   }
 #endif
   (void)observed;
-  return kernels::grid_search_cpu(problem, candidates, best_min.data_ptr(), best_max.data_ptr());
+  kernels::grid_search_cpu(problem, best_min.data_ptr(), best_max.data_ptr());
 }
 
 }  // namespace
@@ -286,23 +274,23 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
   }
   problem.quant = quant_spec(search_args, dtype);
   problem.grid = options.grid();
+  problem.candidates = candidates;
+  problem.patience = options.patience();
+  problem.patience_zero_means_never = options.patience_zero_means_never();
   problem.error_in_fp32 = options.error_in_fp32();
   problem.best_error_init = finfo_of(error_dtype, /*eps=*/false);
   problem.pow = pow_spec(error_dtype, options.norm());
   problem.sleef_avx512 = at::get_cpu_capability() == "AVX512";
+  std::vector<ScalarRange> tails;
   if (observed.is_cpu() && problem.pow.kind == PowKind::General) {
-    problem.scalar_pow_ranges =
-        scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);
+    tails = scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);
+    problem.scalar_pow_ranges = tails.data();
+    problem.scalar_pow_range_count = static_cast<int64_t>(tails.size());
   }
 
   at::Tensor best_min = at::empty_like(min_val);
   at::Tensor best_max = at::empty_like(max_val);
-  const std::vector<uint8_t> improved =
-      run_kernel(observed, problem, candidates, best_min, best_max);
-  // The reference stops once no group improved for `patience` candidates in a row; the bests
-  // of a shorter run are those of candidates [0, stop).
-  const int64_t stop = patience_stop(improved, options);
-  if (stop < candidates) run_kernel(observed, problem, stop, best_min, best_max);
+  run_kernel(observed, problem, best_min, best_max);
   return {best_min, best_max};
 }
 

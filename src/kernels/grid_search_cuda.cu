@@ -1,14 +1,16 @@
 // CUDA fused grid search: one warp per scale group. The group's values stay in registers (up to
 // 256 per group, larger groups are re-read through L1), the importance row in shared memory,
 // and each candidate's error is a warp reduction; best error and range live in registers.
-// Element arithmetic is grid_search_problem.hpp's, with ATen CUDA's pow (fp32 opmath, one
+// Element arithmetic is grid_search_element.hpp's, with ATen CUDA's pow (fp32 opmath, one
 // rounding). The warp's summation order differs from ATen's CUDA reduction, which is why
 // GridSearchBackend::Auto keeps the reference on CUDA (kernels/grid_search.hpp).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
-#include "grid_search_problem.hpp"
+#include "grid_search_element.hpp"
+
+#include <vector>
 
 namespace llmc::kernels {
 namespace {
@@ -162,8 +164,10 @@ void launch_for_error_type(const DeviceProblem& problem, bool error_in_fp32, int
 
 }  // namespace
 
-std::vector<uint8_t> grid_search_cuda(const GridSearchProblem& problem, int64_t candidates,
-                                      void* best_min, void* best_max) {
+// Evaluates candidates [0, candidates) without early stop; returns, per candidate, whether any
+// group strictly improved.
+static std::vector<uint8_t> run_candidates(const GridSearchProblem& problem, int64_t candidates,
+                                    void* best_min, void* best_max) {
   DeviceProblem device_problem{problem.groups,        problem.group_size,
                                problem.observed,      problem.initial_min,
                                problem.initial_max,   problem.importance,
@@ -195,6 +199,15 @@ std::vector<uint8_t> grid_search_cuda(const GridSearchProblem& problem, int64_t 
   std::vector<uint8_t> result(candidates);
   for (int64_t i = 0; i < candidates; ++i) result[i] = host.data_ptr<int>()[i] != 0;
   return result;
+}
+
+// The global patience rule needs every candidate's "any group improved" flag, which only the
+// full run gives; when it stops early, the candidates before the stop are searched again.
+void grid_search_cuda(const GridSearchProblem& problem, void* best_min, void* best_max) {
+  const std::vector<uint8_t> improved =
+      run_candidates(problem, problem.candidates, best_min, best_max);
+  const int64_t stop = patience_stop(improved.data(), problem.candidates, problem);
+  if (stop < problem.candidates) run_candidates(problem, stop, best_min, best_max);
 }
 
 }  // namespace llmc::kernels

@@ -40,11 +40,10 @@ struct GridSearchOptions {
   TORCH_ARG(bool, patience_zero_means_never) = false;
   // imatrix: fake-quantized values, error and best error in fp32 (mse: all in x's dtype).
   TORCH_ARG(bool, error_in_fp32) = false;
-  // Reference tensor loop, fused kernel, or Auto (fused where supported). The default stays the
-  // reference until the fused CPU kernel (work in progress) is both faster and proven: it is
-  // still slower for int4 groups, and a property test found it returning a max above the
-  // observed one.
-  TORCH_ARG(GridSearchBackend, backend) = GridSearchBackend::Reference;
+  // Reference tensor loop, fused kernel, or Auto: the fused kernel wherever it is proven to
+  // choose the reference's range (CPU with ATen's AVX2/AVX512 kernels, weights; see
+  // kernels/grid_search.hpp), the reference elsewhere.
+  TORCH_ARG(GridSearchBackend, backend) = GridSearchBackend::Auto;
 
  public:
   // memoryless_mse / mse eager semantics with their defaults (0.2, 100, 2.4, 5).

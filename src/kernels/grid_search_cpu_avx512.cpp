@@ -1,0 +1,157 @@
+// The CPU grid search on AVX-512 (16 floats per vector), for hosts where ATen runs its AVX512
+// kernels. Built with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mf16c -ffp-contract=off
+// (CMakeLists.txt); only called after ATen has reported that capability.
+#include "grid_search_cpu_group.hpp"
+
+// Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
+extern "C" __m512 Sleef_powf16_u10(__m512, __m512);
+
+namespace llmc::kernels {
+namespace {
+
+struct Avx512 {
+  using Vec = __m512;
+  static constexpr int64_t kWidth = 16;
+
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec set1(float v) { return _mm512_set1_ps(v); }
+  static float first(Vec v) { return _mm512_cvtss_f32(v); }
+
+  static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  static Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+  static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  static Vec div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
+  static Vec sqrt(Vec a) { return _mm512_sqrt_ps(a); }
+  static Vec abs(Vec a) { return _mm512_abs_ps(a); }
+  static Vec pow(Vec base, Vec exponent) { return Sleef_powf16_u10(base, exponent); }
+  // NaN passes through, as in the scalar `v < low ? low : (v > high ? high : v)`: min/max
+  // return their second operand when either is NaN.
+  static Vec clamp(Vec v, Vec low, Vec high) { return _mm512_max_ps(low, _mm512_min_ps(high, v)); }
+  static Vec round_int(Vec v) {  // torch.round: half to even
+    return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+
+  // Rounds to T as c10 does (round to nearest even); bf16 NaN becomes 0x7FC0. round_finite
+  // skips the NaN case for values known to be finite.
+  template <ValueType T>
+  static Vec round_finite(Vec v) {
+    if constexpr (T == ValueType::Float32) {
+      return v;
+    } else if constexpr (T == ValueType::BFloat16) {
+      const __m512i bits = _mm512_castps_si512(v);
+      const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+      const __m512i rounded =
+          _mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
+      return _mm512_castsi512_ps(
+          _mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+    } else {
+      return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+  }
+  template <ValueType T>
+  static Vec round(Vec v) {
+    if constexpr (T == ValueType::BFloat16) {
+      const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      return _mm512_mask_mov_ps(round_finite<T>(v), nan,
+                                _mm512_castsi512_ps(_mm512_set1_epi32(0x7FC00000)));
+    } else {
+      return round_finite<T>(v);
+    }
+  }
+
+  template <ValueType T>
+  static Vec load_values(const void* base, int64_t index) {
+    if constexpr (T == ValueType::Float32) {
+      return _mm512_loadu_ps(static_cast<const float*>(base) + index);
+    } else {
+      const __m256i halves = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + index));
+      if constexpr (T == ValueType::BFloat16) {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+      } else {
+        return _mm512_cvtph_ps(halves);
+      }
+    }
+  }
+
+  // The vector as 8-float pieces, in element order (the sum kernel's Vectorized<float>).
+  template <class F>
+  static void for_each_piece(Vec v, F&& f) {
+    f(_mm512_castps512_ps256(v));
+    f(_mm512_extractf32x8_ps(v, 1));
+  }
+
+  // The bits of 16-bit T values held as floats (non-negative: sign bit clear), and back.
+  template <ValueType T>
+  static __m512i bits16(Vec v) {
+    if constexpr (T == ValueType::BFloat16) {
+      return _mm512_srli_epi32(_mm512_castps_si512(v), 16);
+    } else {
+      return _mm512_cvtepu16_epi32(
+          _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+  }
+  template <ValueType T>
+  static Vec from_bits16(int32_t first) {
+    const __m512i bits =
+        _mm512_add_epi32(_mm512_set1_epi32(first),
+                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    if constexpr (T == ValueType::BFloat16) {
+      return _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
+    } else {
+      return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(bits));
+    }
+  }
+  static Vec gather(const float* table, __m512i index) {
+    return _mm512_i32gather_ps(index, table, sizeof(float));
+  }
+
+  // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are
+  // NaN, below 2^-6 they round to a multiple of 2^-9, above to 3 mantissa bits, half to even.
+  static Vec round_fp8_e4m3(Vec v) {
+    const __m512i bits = _mm512_castps_si512(v);
+    const __m512i sign = _mm512_and_si512(bits, _mm512_set1_epi32(static_cast<int>(0x80000000u)));
+    const __m512i magnitude = _mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF));
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(magnitude, 20), _mm512_set1_epi32(1));
+    __m512i rounded =
+        _mm512_add_epi32(magnitude, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFFF)));
+    rounded = _mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xFFF00000u)));
+    const Vec subnormal =
+        mul(round_int(mul(_mm512_castsi512_ps(magnitude), set1(512.0f))), set1(1.0f / 512.0f));
+    const __mmask16 small = _mm512_cmplt_epu32_mask(magnitude, _mm512_set1_epi32(121 << 23));
+    rounded = _mm512_mask_mov_epi32(rounded, small, _mm512_castps_si512(subnormal));
+    const __mmask16 nan = _mm512_cmpge_epu32_mask(magnitude, _mm512_set1_epi32(1087 << 20));
+    rounded = _mm512_mask_mov_epi32(rounded, nan, _mm512_set1_epi32(0x7FC00000));
+    return _mm512_castsi512_ps(_mm512_or_si512(rounded, sign));
+  }
+
+  // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
+  static Vec round_fp4_e2m1(Vec v) {
+    const Vec magnitude = abs(v);
+    Vec r = set1(6.0f);
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(5.0f), _CMP_LE_OQ), set1(4.0f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(3.5f), _CMP_LT_OQ), set1(3.0f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(2.5f), _CMP_LE_OQ), set1(2.0f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(1.75f), _CMP_LT_OQ), set1(1.5f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(1.25f), _CMP_LE_OQ), set1(1.0f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(0.75f), _CMP_LT_OQ), set1(0.5f));
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(0.25f), _CMP_LE_OQ), set1(0.0f));
+    const __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512i bits = _mm512_castps_si512(r);
+    return _mm512_castsi512_ps(_mm512_mask_xor_epi32(
+        bits, negative, bits, _mm512_set1_epi32(static_cast<int>(0x80000000u))));
+  }
+};
+
+}  // namespace
+
+SearchGroupsFn search_groups_avx512(const GridSearchProblem& problem) {
+  return select_search<Avx512>(problem);
+}
+
+void fill_pow_table_avx512(const GridSearchProblem& problem, float* table) {
+  fill_pow_table_for<Avx512>(problem, table);
+}
+
+}  // namespace llmc::kernels

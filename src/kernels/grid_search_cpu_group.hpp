@@ -1,0 +1,528 @@
+// One scale group, every candidate, on a SIMD policy `S` (Avx512 / Avx2, defined by the two
+// files that include this one). To choose exactly the reference's candidate (strict '<' on
+// errors that often tie after bf16 rounding), each error is computed bit for bit as ATen
+// computes it: every element op rounded to its dtype, Sleef's powf where ATen's vectorised pow
+// used it (std::pow on its scalar tails), and the sum in the order of ATen's cascade_sum
+// (SumKernel.cpp, whose AVX2 kernel also serves AVX512).
+//
+// Everything here has internal linkage: each instruction set's file gets its own copy, so no
+// AVX-512 code can be shared with the AVX2 build through a weak symbol. Compiled with
+// -ffp-contract=off: every product and sum rounds separately, as in ATen.
+#pragma once
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include <cstdint>
+
+#include "grid_search_cpu_isa.hpp"
+#include "grid_search_problem.hpp"
+
+// The per-element helpers below run once per vector per candidate: they must be inlined.
+#define LLMC_KERNEL_INLINE inline __attribute__((always_inline))
+
+namespace llmc::kernels {
+namespace {
+
+// How clamped values reach the quantized grid; the symmetric int grid skips the zero point.
+enum class Grid { IntSymmetric, IntAsymmetric, Fp8, Fp4 };
+
+inline float float_from_bits(uint32_t bits) {
+  float value;
+  memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+inline uint32_t bits_of(float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// Scalar storage access; a value stored is already representable in T.
+template <ValueType T>
+float load_scalar(const void* base, int64_t index) {
+  if constexpr (T == ValueType::Float32) {
+    return static_cast<const float*>(base)[index];
+  } else if constexpr (T == ValueType::BFloat16) {
+    return float_from_bits(uint32_t{static_cast<const uint16_t*>(base)[index]} << 16);
+  } else {
+    return _cvtsh_ss(static_cast<const uint16_t*>(base)[index]);
+  }
+}
+
+template <ValueType T>
+void store_scalar(void* base, int64_t index, float value) {
+  if constexpr (T == ValueType::Float32) {
+    static_cast<float*>(base)[index] = value;
+  } else if constexpr (T == ValueType::BFloat16) {
+    static_cast<uint16_t*>(base)[index] = static_cast<uint16_t>(bits_of(value) >> 16);
+  } else {
+    static_cast<uint16_t*>(base)[index] =
+        static_cast<uint16_t>(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT));
+  }
+}
+
+template <class S, ValueType T>
+LLMC_KERNEL_INLINE float round_scalar(float value) {
+  return S::first(S::template round<T>(S::set1(value)));
+}
+
+struct GroupQParams {
+  float scale;
+  float zero_point;
+};
+
+// calculate_qparams for one group's candidate range, no global scale, no scale_dtype (§6.2).
+template <class S, ValueType V>
+LLMC_KERNEL_INLINE GroupQParams group_qparams(float shrunk_min, float shrunk_max,
+                                              const QuantSpec& quant) {
+  const auto round = [](float value) { return round_scalar<S, V>(value); };
+  const float min = shrunk_min < 0.0f ? shrunk_min : 0.0f;
+  const float max = shrunk_max > 0.0f ? shrunk_max : 0.0f;
+  GroupQParams result{0.0f, 0.0f};
+  if (quant.symmetric) {
+    const float magnitude_min = fabsf(min);
+    const float magnitude_max = fabsf(max);
+    const float amax = magnitude_min > magnitude_max ? magnitude_min : magnitude_max;
+    result.scale = round(amax / quant.half_range);
+  } else {
+    result.scale = round(round(max - min) / quant.range);
+    // 0/0 for an all-zero range gives NaN, which the int8 cast turns into 0.
+    const float shifted = round(quant.q_min - round(min / result.scale));
+    const float clamped =
+        shifted < quant.q_min ? quant.q_min : (shifted > quant.q_max ? quant.q_max : shifted);
+    result.zero_point = shifted != shifted ? 0.0f : nearbyintf(clamped);
+  }
+  if (result.scale == 0.0f) result.scale = quant.scale_eps;
+  return result;
+}
+
+// Candidate i's range bound: Python's `min_val * p` keeps the weight dtype, with p as float.
+template <class S, ValueType V>
+LLMC_KERNEL_INLINE float shrink(float bound, double grid, int64_t candidate) {
+  const auto p = static_cast<float>(1.0 - static_cast<double>(candidate) / grid);
+  return round_scalar<S, V>(bound * p);
+}
+
+// base^norm as ATen's pow on E computes it where it vectorised; with a table (E 16-bit, general
+// exponent), the same values looked up by the base's bits. `base` is finite and non-negative.
+template <class S, ValueType E>
+LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow,
+                                               const float* table) {
+  if constexpr (E != ValueType::Float32) {
+    if (table != nullptr) return S::gather(table, S::template bits16<E>(base));
+  }
+  switch (pow.kind) {
+    case PowKind::Sqrt:
+      return S::template round_finite<E>(S::sqrt(base));
+    case PowKind::Square:
+      return S::template round_finite<E>(S::mul(base, base));
+    case PowKind::Cube:
+      return S::template round_finite<E>(
+          S::mul(S::template round_finite<E>(S::mul(base, base)), base));
+    case PowKind::General:
+      break;
+  }
+  return S::template round_finite<E>(S::pow(base, S::set1(pow.exponent)));
+}
+
+// |fake_quantize(x) - x| rounded to E, then ^norm when `with_pow`, for the whole padded group
+// (padding is 0), handed to sink(k, vector at element k). Every value is finite here (the range
+// is, and the scale is at least eps), so the roundings need no NaN case.
+template <class S, ValueType V, ValueType E, Grid G, class Sink>
+LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
+                                            GroupQParams qparams, const QuantSpec& quant,
+                                            bool with_pow, const PowSpec& pow, const float* table,
+                                            Sink&& sink) {
+  using Vec = typename S::Vec;
+  const Vec scale = S::set1(qparams.scale);
+  const Vec zero_point = S::set1(qparams.zero_point);
+  const Vec low = S::set1(quant.q_min);
+  const Vec high = S::set1(quant.q_max);
+  for (int64_t k = 0; k < padded; k += S::kWidth) {
+    const Vec x = S::load(values + k);
+    Vec v = S::template round_finite<V>(S::div(x, scale));
+    if constexpr (G == Grid::IntAsymmetric) {
+      v = S::template round_finite<V>(S::add(v, zero_point));
+    }
+    v = S::clamp(v, low, high);
+    if constexpr (G == Grid::Fp8) {
+      v = S::round_fp8_e4m3(v);
+    } else if constexpr (G == Grid::Fp4) {
+      v = S::round_fp4_e2m1(v);
+    } else {
+      v = S::round_int(v);
+    }
+    if constexpr (G == Grid::IntAsymmetric) {
+      v = S::template round_finite<V>(S::sub(v, zero_point));
+    }
+    v = S::template round_finite<V>(S::mul(v, scale));
+    // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
+    Vec error = S::abs(S::template round_finite<E>(S::sub(v, x)));
+    if (with_pow) error = element_pow<S, E>(error, pow, table);
+    sink(k, error);
+  }
+}
+
+// In place, the pow of quantization_errors(with_pow = false).
+template <class S, ValueType E>
+void apply_pow(float* errors, int64_t padded, const PowSpec& pow, const float* table) {
+  for (int64_t k = 0; k < padded; k += S::kWidth) {
+    S::store(errors + k, element_pow<S, E>(S::load(errors + k), pow, table));
+  }
+}
+
+// table[b] = Sleef's pow of the non-negative 16-bit E value with bits b, rounded to E.
+template <class S, ValueType E>
+void fill_pow_table(const GridSearchProblem& problem, float* table) {
+  const typename S::Vec exponent = S::set1(problem.pow.exponent);
+  for (int64_t b = 0; b < kPowTableSize; b += S::kWidth) {
+    const auto base = S::template from_bits16<E>(static_cast<int32_t>(b));
+    S::store(table + b, S::template round<E>(S::pow(base, exponent)));
+  }
+}
+
+// ATen's scalar pow loop (a std::pow per element) on the elements its vectorised loop left.
+template <class S, ValueType E>
+float scalar_pow(float base, const PowSpec& pow) {
+  if constexpr (E == ValueType::Float32) {
+    return static_cast<float>(::pow(static_cast<double>(base), pow.exponent_double));
+  } else {
+    return round_scalar<S, E>(::powf(base, pow.exponent));
+  }
+}
+
+// ---- ATen's cascade_sum for one contiguous row -------------------------------------------------
+
+constexpr int kSumLanes = 8;  // Vectorized<float> of the AVX2 sum kernel
+
+struct Lanes {
+  __m256 v = _mm256_setzero_ps();
+  Lanes& operator+=(const Lanes& other) {
+    v = _mm256_add_ps(v, other.v);
+    return *this;
+  }
+};
+
+inline int64_t ceil_log2(int64_t x) {
+  if (x <= 2) return 1;
+  int64_t bits = 0;
+  for (uint64_t value = static_cast<uint64_t>(x) - 1; value != 0; value >>= 1) ++bits;
+  return bits;
+}
+
+// SumKernel.cpp row_sum / multi_row_sum: 4 interleaved accumulators, each a cascade of 4 levels
+// of chunk sums, so that only values of similar magnitude meet.
+template <typename Acc, typename Load>
+LLMC_KERNEL_INLINE Acc row_sum(const Load& load, int64_t size) {
+  constexpr int64_t kIlp = 4;
+  constexpr int64_t kLevels = 4;
+  const int64_t rows = size / kIlp;
+  const int64_t level_power = ceil_log2(rows) / kLevels > 4 ? ceil_log2(rows) / kLevels : 4;
+  const int64_t level_step = int64_t{1} << level_power;
+  const int64_t level_mask = level_step - 1;
+  Acc acc[kLevels][kIlp] = {};
+  int64_t i = 0;
+  while (i + level_step <= rows) {
+    for (int64_t j = 0; j < level_step; ++j, ++i) {
+      for (int64_t k = 0; k < kIlp; ++k) acc[0][k] += load(i * kIlp + k);
+    }
+    for (int64_t j = 1; j < kLevels; ++j) {
+      for (int64_t k = 0; k < kIlp; ++k) {
+        acc[j][k] += acc[j - 1][k];
+        acc[j - 1][k] = Acc{};
+      }
+      if ((i & (level_mask << (j * level_power))) != 0) break;
+    }
+  }
+  for (; i < rows; ++i) {
+    for (int64_t k = 0; k < kIlp; ++k) acc[0][k] += load(i * kIlp + k);
+  }
+  for (int64_t j = 1; j < kLevels; ++j) {
+    for (int64_t k = 0; k < kIlp; ++k) acc[0][k] += acc[j][k];
+  }
+  for (int64_t e = rows * kIlp; e < size; ++e) acc[0][0] += load(e);
+  for (int64_t k = 1; k < kIlp; ++k) acc[0][0] += acc[0][k];
+  return acc[0][0];
+}
+
+// cascade_sum of errors[0, size) (times importance, when given: an fp32 tensor) over a
+// contiguous inner dimension: vectorized_inner_sum when the row holds a whole Vectorized<T>
+// (16-bit types add the two fp32 halves of each load first), else scalar_inner_sum. Returns
+// the fp32 accumulator; without importance the caller rounds it to E.
+template <ValueType T, bool Weighted>
+LLMC_KERNEL_INLINE float aten_inner_sum(const float* errors, const float* importance,
+                                        int64_t size) {
+  const auto element = [errors, importance](int64_t k) {
+    if constexpr (Weighted) {
+      return errors[k] * importance[k];
+    } else {
+      (void)importance;
+      return errors[k];
+    }
+  };
+  const auto lanes_at = [errors, importance](int64_t k) {
+    const __m256 loaded = _mm256_loadu_ps(errors + k);
+    if constexpr (Weighted) {
+      return _mm256_mul_ps(loaded, _mm256_loadu_ps(importance + k));
+    } else {
+      (void)importance;
+      return loaded;
+    }
+  };
+  constexpr int64_t vec_numel = T == ValueType::Float32 ? kSumLanes : 2 * kSumLanes;
+  if (size < vec_numel) return row_sum<float>(element, size);
+  const int64_t vec_count = size / vec_numel;
+  const Lanes lanes = row_sum<Lanes>(
+      [&lanes_at](int64_t index) {
+        const int64_t base = index * vec_numel;
+        if constexpr (T == ValueType::Float32) {
+          return Lanes{lanes_at(base)};
+        } else {
+          return Lanes{_mm256_add_ps(lanes_at(base), lanes_at(base + kSumLanes))};
+        }
+      },
+      vec_count);
+  float total = 0.0f;
+  for (int64_t k = vec_count * vec_numel; k < size; ++k) total += element(k);
+  float lane_values[kSumLanes];
+  _mm256_storeu_ps(lane_values, lanes.v);
+  for (int l = 0; l < kSumLanes; ++l) total += lane_values[l];
+  return total;
+}
+
+// aten_inner_sum built while the errors are produced, for rows where it reduces to four plain
+// accumulators: whole loads only (size % vec_numel == 0) and fewer than 16 rows of 4 loads, so
+// the cascade never flushes (row_sum with rows < level_step). Load j goes to accumulator j % 4,
+// loads past the last whole row to accumulator 0; the four registers rotate instead of being
+// indexed, and are back in place after every 4 loads.
+template <ValueType T>
+class StreamingSum {
+ public:
+  static constexpr int64_t kVecNumel = T == ValueType::Float32 ? kSumLanes : 2 * kSumLanes;
+  static bool applies(int64_t size) {
+    return size >= kVecNumel && size % kVecNumel == 0 && size / kVecNumel < 64;
+  }
+  explicit StreamingSum(int64_t size) : regular_(size / kVecNumel / 4 * 4) {}
+
+  // The next 8 consecutive error values (times importance, when weighted).
+  LLMC_KERNEL_INLINE void add_piece(__m256 piece) {
+    if constexpr (T == ValueType::Float32) {
+      push(piece);
+    } else {
+      if ((pieces_ & 1) == 0) {
+        pending_ = piece;
+      } else {
+        push(_mm256_add_ps(pending_, piece));
+      }
+      ++pieces_;
+    }
+  }
+
+  LLMC_KERNEL_INLINE float total() const {
+    const __m256 lanes = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0_, a1_), a2_), a3_);
+    float lane_values[kSumLanes];
+    _mm256_storeu_ps(lane_values, lanes);
+    float total = 0.0f;
+    for (int l = 0; l < kSumLanes; ++l) total += lane_values[l];
+    return total;
+  }
+
+ private:
+  LLMC_KERNEL_INLINE void push(__m256 load) {
+    if (loads_ < regular_) {
+      const __m256 sum = _mm256_add_ps(a0_, load);
+      a0_ = a1_;
+      a1_ = a2_;
+      a2_ = a3_;
+      a3_ = sum;
+    } else {
+      a0_ = _mm256_add_ps(a0_, load);
+    }
+    ++loads_;
+  }
+
+  int64_t regular_;
+  int64_t loads_ = 0;
+  int64_t pieces_ = 0;
+  __m256 pending_ = _mm256_setzero_ps();
+  __m256 a0_ = _mm256_setzero_ps();
+  __m256 a1_ = _mm256_setzero_ps();
+  __m256 a2_ = _mm256_setzero_ps();
+  __m256 a3_ = _mm256_setzero_ps();
+};
+
+// ---- groups ------------------------------------------------------------------------------------
+
+template <class S, ValueType T>
+void load_group(const void* observed, int64_t group, int64_t size, int64_t padded, float* out) {
+  const int64_t offset = group * size;
+  int64_t k = 0;
+  for (; k + S::kWidth <= size; k += S::kWidth) {
+    S::store(out + k, S::template load_values<T>(observed, offset + k));
+  }
+  for (; k < size; ++k) out[k] = load_scalar<T>(observed, offset + k);
+  for (; k < padded; ++k) out[k] = 0.0f;
+}
+
+template <class S, ValueType V, ValueType E, Grid G>
+void search_groups(const GridSearchProblem& problem, const float* pow_table, int64_t begin,
+                   int64_t end, float* scratch, uint64_t* improved_bits, void* best_min,
+                   void* best_max) {
+  const int64_t size = problem.group_size;
+  const int64_t padded = cpu_padded_size(size);
+  const int64_t candidates = problem.candidates;
+  const int64_t words = improvement_words(candidates);
+  float* values = scratch;
+  float* errors = scratch + padded;
+  float* importance = scratch + 2 * padded;
+  float* tail_bases = scratch + 3 * padded;
+  float* candidate_min = scratch + 4 * padded;
+  float* candidate_max = candidate_min + cpu_padded_size(candidates);
+  float* candidate_scale = candidate_max + cpu_padded_size(candidates);
+  float* candidate_zero_point = candidate_scale + cpu_padded_size(candidates);
+  // Only Sleef's pow differs from std::pow; the other specialisations round identically.
+  const bool general_pow = problem.pow.kind == PowKind::General;
+  const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
+  const int64_t tail_count = general_pow ? problem.scalar_pow_range_count : 0;
+  int64_t first_tail = 0;
+  int64_t importance_row = -1;
+
+  for (int64_t group = begin; group < end; ++group) {
+    load_group<S, V>(problem.observed, group, size, padded, values);
+    if (problem.importance != nullptr && group % problem.importance_rows != importance_row) {
+      importance_row = group % problem.importance_rows;
+      memcpy(importance, problem.importance + importance_row * size, size * sizeof(float));
+      for (int64_t k = size; k < padded; ++k) importance[k] = 0.0f;
+    }
+    // ATen's scalar pow tails that reach into this group (ranges are sorted and disjoint, and
+    // groups come in increasing order, so `first_tail` only moves forward).
+    const int64_t group_begin = group * size;
+    const int64_t group_end = group_begin + size;
+    while (first_tail < tail_count && tail_ranges[first_tail].end <= group_begin) ++first_tail;
+    int64_t last_tail = first_tail;
+    while (last_tail < tail_count && tail_ranges[last_tail].begin < group_end) ++last_tail;
+    const auto for_each_tail_element = [&](const auto& visit) {
+      for (int64_t t = first_tail; t < last_tail; ++t) {
+        const int64_t b = tail_ranges[t].begin > group_begin ? tail_ranges[t].begin : group_begin;
+        const int64_t e = tail_ranges[t].end < group_end ? tail_ranges[t].end : group_end;
+        for (int64_t k = b - group_begin; k < e - group_begin; ++k) visit(k);
+      }
+    };
+
+    const float min0 = load_scalar<V>(problem.initial_min, group);
+    const float max0 = load_scalar<V>(problem.initial_max, group);
+    uint64_t* bits = improved_bits + group * words;
+    for (int64_t w = 0; w < words; ++w) bits[w] = 0;
+    // Every candidate's range and qparams first: independent scalar chains the core overlaps,
+    // which inside the element loop would sit on its critical path.
+    for (int64_t i = 0; i < candidates; ++i) {
+      candidate_min[i] = shrink<S, V>(min0, problem.grid, i);
+      candidate_max[i] = shrink<S, V>(max0, problem.grid, i);
+      const GroupQParams qparams =
+          group_qparams<S, V>(candidate_min[i], candidate_max[i], problem.quant);
+      candidate_scale[i] = qparams.scale;
+      candidate_zero_point[i] = qparams.zero_point;
+    }
+    float best_error = problem.best_error_init;
+    int64_t best = -1;
+    const bool has_tails = last_tail > first_tail;
+    const bool weighted = problem.importance != nullptr;
+    const bool stream = !has_tails && padded == size &&
+                        (weighted ? StreamingSum<ValueType::Float32>::applies(size)
+                                  : StreamingSum<E>::applies(size));
+    for (int64_t i = 0; i < candidates; ++i) {
+      const GroupQParams qparams{candidate_scale[i], candidate_zero_point[i]};
+      float error;
+      if (stream) {
+        if (weighted) {
+          StreamingSum<ValueType::Float32> sum(size);
+          quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, true, problem.pow,
+                                          pow_table, [&](int64_t k, typename S::Vec e) {
+                                            S::for_each_piece(
+                                                S::mul(e, S::load(importance + k)),
+                                                [&](__m256 piece) { sum.add_piece(piece); });
+                                          });
+          error = sum.total();
+        } else {
+          StreamingSum<E> sum(size);
+          quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, true, problem.pow,
+                                          pow_table, [&](int64_t, typename S::Vec e) {
+                                            S::for_each_piece(
+                                                e, [&](__m256 piece) { sum.add_piece(piece); });
+                                          });
+          error = round_scalar<S, E>(sum.total());
+        }
+      } else {
+        // Groups that hold some of ATen's scalar tails keep the bases for std::pow.
+        quantization_errors<S, V, E, G>(
+            values, padded, qparams, problem.quant, !has_tails, problem.pow, pow_table,
+            [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
+        if (has_tails) {
+          for_each_tail_element([&](int64_t k) { tail_bases[k] = errors[k]; });
+          apply_pow<S, E>(errors, padded, problem.pow, pow_table);
+          for_each_tail_element(
+              [&](int64_t k) { errors[k] = scalar_pow<S, E>(tail_bases[k], problem.pow); });
+        }
+        error = weighted ? aten_inner_sum<ValueType::Float32, true>(errors, importance, size)
+                         : round_scalar<S, E>(aten_inner_sum<E, false>(errors, nullptr, size));
+      }
+      // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
+      const bool better = error < best_error;
+      best_error = better ? error : best_error;
+      best = better ? i : best;
+      bits[i >> 6] |= uint64_t{better} << (i & 63);
+    }
+    store_scalar<V>(best_min, group, best < 0 ? min0 : candidate_min[best]);
+    store_scalar<V>(best_max, group, best < 0 ? max0 : candidate_max[best]);
+  }
+}
+
+template <class S, ValueType V, ValueType E>
+SearchGroupsFn select_grid(const QuantSpec& quant) {
+  switch (quant.rounding) {
+    case Rounding::Fp8E4M3:
+      return &search_groups<S, V, E, Grid::Fp8>;
+    case Rounding::Fp4E2M1:
+      return &search_groups<S, V, E, Grid::Fp4>;
+    case Rounding::Int:
+      break;
+  }
+  return quant.symmetric ? &search_groups<S, V, E, Grid::IntSymmetric>
+                         : &search_groups<S, V, E, Grid::IntAsymmetric>;
+}
+
+template <class S, ValueType V>
+SearchGroupsFn select_error_type(const GridSearchProblem& problem) {
+  if (problem.error_in_fp32) return select_grid<S, V, ValueType::Float32>(problem.quant);
+  return select_grid<S, V, V>(problem.quant);
+}
+
+template <class S>
+void fill_pow_table_for(const GridSearchProblem& problem, float* table) {
+  if (problem.value_type == ValueType::BFloat16) {
+    fill_pow_table<S, ValueType::BFloat16>(problem, table);
+  } else {
+    fill_pow_table<S, ValueType::Float16>(problem, table);
+  }
+}
+
+template <class S>
+SearchGroupsFn select_search(const GridSearchProblem& problem) {
+  switch (problem.value_type) {
+    case ValueType::Float16:
+      return select_error_type<S, ValueType::Float16>(problem);
+    case ValueType::BFloat16:
+      return select_error_type<S, ValueType::BFloat16>(problem);
+    case ValueType::Float32:
+      break;
+  }
+  return select_grid<S, ValueType::Float32, ValueType::Float32>(problem.quant);
+}
+
+}  // namespace
+}  // namespace llmc::kernels
+
+#undef LLMC_KERNEL_INLINE
