@@ -1,9 +1,10 @@
-// CPU fused grid search: at::parallel_for over scale groups, each group loaded once into a
-// cache-resident buffer and every candidate evaluated on it by the instruction-set kernel ATen
-// itself uses (grid_search_cpu_avx512.cpp / grid_search_cpu_avx2.cpp). The global patience rule
-// needs every group's history, so the kernels record one bit per (group, candidate)
-// improvement; when the rule stops early, each group's range is that of its last improvement
-// before the stop, which is what the reference's shorter loop kept.
+// CPU fused grid search: at::parallel_for over scale groups, each group loaded once per round
+// into a cache-resident buffer and that round's candidates evaluated on it by the
+// instruction-set kernel ATen itself uses (grid_search_cpu_avx512.cpp / _avx2.cpp). The global
+// patience rule needs every group's history, so the search runs in rounds that each end where
+// the rule could next fire; the kernels record one bit per (group, candidate) improvement, and
+// when the rule fires inside a round each group's range is that of its last improvement before
+// the stop, which is what the reference's loop kept.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -14,21 +15,6 @@
 
 namespace llmc::kernels {
 namespace {
-
-template <ValueType T>
-struct StorageOf;
-template <>
-struct StorageOf<ValueType::Float32> {
-  using type = float;
-};
-template <>
-struct StorageOf<ValueType::Float16> {
-  using type = c10::Half;
-};
-template <>
-struct StorageOf<ValueType::BFloat16> {
-  using type = c10::BFloat16;
-};
 
 // The ranges of candidates [0, stop): the last improvement before `stop`, else the start.
 template <ValueType V>
@@ -59,6 +45,18 @@ void truncate_to(const GridSearchProblem& problem, int64_t stop, const uint64_t*
   });
 }
 
+// The end of the next round: far enough that the patience rule can fire in it if no group
+// improves again (the candidate `patience` after the last improvement), and at least
+// kMinRound candidates so that short rounds do not multiply the per-round cost.
+int64_t next_round_end(const GridSearchProblem& problem, int64_t evaluated,
+                       int64_t last_improvement) {
+  constexpr int64_t kMinRound = 4;
+  if (problem.patience == 0 && problem.patience_zero_means_never) return problem.candidates;
+  const int64_t end =
+      std::max(last_improvement + problem.patience + 1, evaluated + kMinRound);
+  return std::min(end, problem.candidates);
+}
+
 }  // namespace
 
 void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* best_max) {
@@ -73,21 +71,37 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   const float* table = pow_table.empty() ? nullptr : pow_table.data();
   const int64_t words = improvement_words(problem.candidates);
   std::vector<uint64_t> improved_bits(static_cast<size_t>(problem.groups * words), 0);
+  std::vector<float> best_error(static_cast<size_t>(problem.groups), problem.best_error_init);
+  std::vector<int32_t> best(static_cast<size_t>(problem.groups), -1);
+  std::vector<uint8_t> improved(static_cast<size_t>(problem.candidates), 0);
   const int64_t grain = std::max<int64_t>(1, 16384 / problem.group_size);
-  at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(
-        static_cast<size_t>(cpu_scratch_floats(problem.group_size, problem.candidates)));
-    search(problem, table, begin, end, scratch.data(), improved_bits.data(), best_min, best_max);
-  });
 
-  std::vector<uint64_t> any(static_cast<size_t>(words), 0);
-  for (int64_t group = 0; group < problem.groups; ++group) {
-    for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
+  SearchRound round;
+  round.best_error = best_error.data();
+  round.best = best.data();
+  round.improved_bits = improved_bits.data();
+  int64_t last_improvement = -1;
+  int64_t stop = -1;
+  while (round.last_candidate < problem.candidates && stop < 0) {
+    round.first_candidate = round.last_candidate;
+    round.last_candidate = next_round_end(problem, round.first_candidate, last_improvement);
+    at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
+      std::vector<float> scratch(
+          static_cast<size_t>(cpu_scratch_floats(problem.group_size, problem.candidates)));
+      search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
+    });
+    std::vector<uint64_t> any(static_cast<size_t>(words), 0);
+    for (int64_t group = 0; group < problem.groups; ++group) {
+      for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
+    }
+    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+      improved[i] = (any[i >> 6] >> (i & 63)) & 1;
+      if (improved[i] != 0) last_improvement = i;
+    }
+    stop = patience_stop_within(improved.data(), round.last_candidate, problem);
   }
-  std::vector<uint8_t> improved(static_cast<size_t>(problem.candidates));
-  for (int64_t i = 0; i < problem.candidates; ++i) improved[i] = (any[i >> 6] >> (i & 63)) & 1;
-  const int64_t stop = patience_stop(improved.data(), problem.candidates, problem);
-  if (stop == problem.candidates) return;
+  // The reference stopped before the end of the last round: keep each group's best up to it.
+  if (stop < 0 || stop == round.last_candidate) return;
   switch (problem.value_type) {
     case ValueType::Float32:
       return truncate_to<ValueType::Float32>(problem, stop, improved_bits.data(), best_min,

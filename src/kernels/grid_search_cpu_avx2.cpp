@@ -107,8 +107,8 @@ struct Avx2 {
       return _mm256_cvtph_ps(packed);
     }
   }
-  static Vec gather(const float* table, __m256i index) {
-    return _mm256_i32gather_ps(table, index, sizeof(float));
+  static void store_bits(int32_t* p, __m256i bits) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bits);
   }
 
   // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are

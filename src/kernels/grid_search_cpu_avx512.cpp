@@ -103,8 +103,8 @@ struct Avx512 {
       return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(bits));
     }
   }
-  static Vec gather(const float* table, __m512i index) {
-    return _mm512_i32gather_ps(index, table, sizeof(float));
+  static void store_bits(int32_t* p, __m512i bits) {
+    _mm512_storeu_si512(reinterpret_cast<void*>(p), bits);
   }
 
   // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are

@@ -106,14 +106,10 @@ LLMC_KERNEL_INLINE float shrink(float bound, double grid, int64_t candidate) {
   return round_scalar<S, V>(bound * p);
 }
 
-// base^norm as ATen's pow on E computes it where it vectorised; with a table (E 16-bit, general
-// exponent), the same values looked up by the base's bits. `base` is finite and non-negative.
+// base^norm as ATen's pow on E computes it where it vectorised. `base` is finite and
+// non-negative. (A 16-bit E with a general exponent looks the pow up instead: search_groups.)
 template <class S, ValueType E>
-LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow,
-                                               const float* table) {
-  if constexpr (E != ValueType::Float32) {
-    if (table != nullptr) return S::gather(table, S::template bits16<E>(base));
-  }
+LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow) {
   switch (pow.kind) {
     case PowKind::Sqrt:
       return S::template round_finite<E>(S::sqrt(base));
@@ -134,8 +130,7 @@ LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSp
 template <class S, ValueType V, ValueType E, Grid G, class Sink>
 LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
                                             GroupQParams qparams, const QuantSpec& quant,
-                                            bool with_pow, const PowSpec& pow, const float* table,
-                                            Sink&& sink) {
+                                            bool with_pow, const PowSpec& pow, Sink&& sink) {
   using Vec = typename S::Vec;
   const Vec scale = S::set1(qparams.scale);
   const Vec zero_point = S::set1(qparams.zero_point);
@@ -161,16 +156,26 @@ LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
     v = S::template round_finite<V>(S::mul(v, scale));
     // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
     Vec error = S::abs(S::template round_finite<E>(S::sub(v, x)));
-    if (with_pow) error = element_pow<S, E>(error, pow, table);
+    if (with_pow) error = element_pow<S, E>(error, pow);
     sink(k, error);
   }
 }
 
 // In place, the pow of quantization_errors(with_pow = false).
 template <class S, ValueType E>
-void apply_pow(float* errors, int64_t padded, const PowSpec& pow, const float* table) {
+void apply_pow(float* errors, int64_t padded, const PowSpec& pow) {
   for (int64_t k = 0; k < padded; k += S::kWidth) {
-    S::store(errors + k, element_pow<S, E>(S::load(errors + k), pow, table));
+    S::store(errors + k, element_pow<S, E>(S::load(errors + k), pow));
+  }
+}
+
+// The non-negative 16-bit E value with bits `bits` (the index of the pow table).
+template <ValueType E>
+float from_bits16_scalar(int32_t bits) {
+  if constexpr (E == ValueType::BFloat16) {
+    return float_from_bits(static_cast<uint32_t>(bits) << 16);
+  } else {
+    return _cvtsh_ss(static_cast<uint16_t>(bits));
   }
 }
 
@@ -368,9 +373,9 @@ void load_group(const void* observed, int64_t group, int64_t size, int64_t padde
 }
 
 template <class S, ValueType V, ValueType E, Grid G>
-void search_groups(const GridSearchProblem& problem, const float* pow_table, int64_t begin,
-                   int64_t end, float* scratch, uint64_t* improved_bits, void* best_min,
-                   void* best_max) {
+void search_groups(const GridSearchProblem& problem, const float* pow_table,
+                   const SearchRound& round, int64_t begin, int64_t end, float* scratch,
+                   void* best_min, void* best_max) {
   const int64_t size = problem.group_size;
   const int64_t padded = cpu_padded_size(size);
   const int64_t candidates = problem.candidates;
@@ -383,6 +388,9 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table, int
   float* candidate_max = candidate_min + cpu_padded_size(candidates);
   float* candidate_scale = candidate_max + cpu_padded_size(candidates);
   float* candidate_zero_point = candidate_scale + cpu_padded_size(candidates);
+  auto* lookup_bits = reinterpret_cast<int32_t*>(candidate_zero_point + cpu_padded_size(candidates));
+  float* lookup_pows =
+      candidate_zero_point + cpu_padded_size(candidates) + lookup_floats(padded) + kLookupSkew;
   // Only Sleef's pow differs from std::pow; the other specialisations round identically.
   const bool general_pow = problem.pow.kind == PowKind::General;
   const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
@@ -414,11 +422,10 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table, int
 
     const float min0 = load_scalar<V>(problem.initial_min, group);
     const float max0 = load_scalar<V>(problem.initial_max, group);
-    uint64_t* bits = improved_bits + group * words;
-    for (int64_t w = 0; w < words; ++w) bits[w] = 0;
+    uint64_t* bits = round.improved_bits + group * words;
     // Every candidate's range and qparams first: independent scalar chains the core overlaps,
     // which inside the element loop would sit on its critical path.
-    for (int64_t i = 0; i < candidates; ++i) {
+    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
       candidate_min[i] = shrink<S, V>(min0, problem.grid, i);
       candidate_max[i] = shrink<S, V>(max0, problem.grid, i);
       const GroupQParams qparams =
@@ -426,57 +433,94 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table, int
       candidate_scale[i] = qparams.scale;
       candidate_zero_point[i] = qparams.zero_point;
     }
-    float best_error = problem.best_error_init;
-    int64_t best = -1;
-    const bool has_tails = last_tail > first_tail;
-    const bool weighted = problem.importance != nullptr;
-    const bool stream = !has_tails && padded == size &&
-                        (weighted ? StreamingSum<ValueType::Float32>::applies(size)
-                                  : StreamingSum<E>::applies(size));
-    for (int64_t i = 0; i < candidates; ++i) {
-      const GroupQParams qparams{candidate_scale[i], candidate_zero_point[i]};
-      float error;
-      if (stream) {
-        if (weighted) {
-          StreamingSum<ValueType::Float32> sum(size);
-          quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, true, problem.pow,
-                                          pow_table, [&](int64_t k, typename S::Vec e) {
-                                            S::for_each_piece(
-                                                S::mul(e, S::load(importance + k)),
-                                                [&](__m256 piece) { sum.add_piece(piece); });
-                                          });
-          error = sum.total();
-        } else {
-          StreamingSum<E> sum(size);
-          quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, true, problem.pow,
-                                          pow_table, [&](int64_t, typename S::Vec e) {
-                                            S::for_each_piece(
-                                                e, [&](__m256 piece) { sum.add_piece(piece); });
-                                          });
-          error = round_scalar<S, E>(sum.total());
-        }
-      } else {
-        // Groups that hold some of ATen's scalar tails keep the bases for std::pow.
-        quantization_errors<S, V, E, G>(
-            values, padded, qparams, problem.quant, !has_tails, problem.pow, pow_table,
-            [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
-        if (has_tails) {
-          for_each_tail_element([&](int64_t k) { tail_bases[k] = errors[k]; });
-          apply_pow<S, E>(errors, padded, problem.pow, pow_table);
-          for_each_tail_element(
-              [&](int64_t k) { errors[k] = scalar_pow<S, E>(tail_bases[k], problem.pow); });
-        }
-        error = weighted ? aten_inner_sum<ValueType::Float32, true>(errors, importance, size)
-                         : round_scalar<S, E>(aten_inner_sum<E, false>(errors, nullptr, size));
-      }
-      // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
+    float best_error = round.best_error[group];
+    int32_t best = round.best[group];
+    // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
+    const auto consider = [&](int64_t i, float error) {
       const bool better = error < best_error;
       best_error = better ? error : best_error;
-      best = better ? i : best;
+      best = better ? static_cast<int32_t>(i) : best;
       bits[i >> 6] |= uint64_t{better} << (i & 63);
+    };
+    const auto qparams_of = [&](int64_t i) {
+      return GroupQParams{candidate_scale[i], candidate_zero_point[i]};
+    };
+    const bool has_tails = last_tail > first_tail;
+    const bool weighted = problem.importance != nullptr;
+    const auto reduce = [&](const float* pows) {
+      return weighted ? aten_inner_sum<ValueType::Float32, true>(pows, importance, size)
+                      : round_scalar<S, E>(aten_inner_sum<E, false>(pows, nullptr, size));
+    };
+    if (pow_table != nullptr) {
+      // The pow as a table lookup, batched over candidates: vector code writes the errors'
+      // bits, a scalar loop looks them up (a vector gather is several times slower per
+      // element on Zen 4), vector code sums. Each phase streams through L1.
+      const int64_t batch = lookup_batch_candidates(padded);
+      for (int64_t first = round.first_candidate; first < round.last_candidate; first += batch) {
+        const int64_t last = first + batch < round.last_candidate ? first + batch
+                                                                  : round.last_candidate;
+        for (int64_t i = first; i < last; ++i) {
+          int32_t* out = lookup_bits + (i - first) * padded;
+          quantization_errors<S, V, E, G>(
+              values, padded, qparams_of(i), problem.quant, false, problem.pow,
+              [&](int64_t k, typename S::Vec e) { S::store_bits(out + k, S::template bits16<E>(e)); });
+        }
+        const int64_t count = (last - first) * padded;
+        for (int64_t j = 0; j < count; ++j) lookup_pows[j] = pow_table[lookup_bits[j]];
+        for (int64_t i = first; i < last; ++i) {
+          float* pows = lookup_pows + (i - first) * padded;
+          const int32_t* bases = lookup_bits + (i - first) * padded;
+          for_each_tail_element([&](int64_t k) {
+            pows[k] = scalar_pow<S, E>(from_bits16_scalar<E>(bases[k]), problem.pow);
+          });
+          consider(i, reduce(pows));
+        }
+      }
+    } else {
+      const bool stream = !has_tails && padded == size &&
+                          (weighted ? StreamingSum<ValueType::Float32>::applies(size)
+                                    : StreamingSum<E>::applies(size));
+      for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+        float error;
+        if (stream) {
+          if (weighted) {
+            StreamingSum<ValueType::Float32> sum(size);
+            quantization_errors<S, V, E, G>(values, padded, qparams_of(i), problem.quant, true,
+                                            problem.pow, [&](int64_t k, typename S::Vec e) {
+                                              S::for_each_piece(
+                                                  S::mul(e, S::load(importance + k)),
+                                                  [&](__m256 piece) { sum.add_piece(piece); });
+                                            });
+            error = sum.total();
+          } else {
+            StreamingSum<E> sum(size);
+            quantization_errors<S, V, E, G>(values, padded, qparams_of(i), problem.quant, true,
+                                            problem.pow, [&](int64_t, typename S::Vec e) {
+                                              S::for_each_piece(
+                                                  e, [&](__m256 piece) { sum.add_piece(piece); });
+                                            });
+            error = round_scalar<S, E>(sum.total());
+          }
+        } else {
+          // Groups that hold some of ATen's scalar tails keep the bases for std::pow.
+          quantization_errors<S, V, E, G>(
+              values, padded, qparams_of(i), problem.quant, !has_tails, problem.pow,
+              [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
+          if (has_tails) {
+            for_each_tail_element([&](int64_t k) { tail_bases[k] = errors[k]; });
+            apply_pow<S, E>(errors, padded, problem.pow);
+            for_each_tail_element(
+                [&](int64_t k) { errors[k] = scalar_pow<S, E>(tail_bases[k], problem.pow); });
+          }
+          error = reduce(errors);
+        }
+        consider(i, error);
+      }
     }
-    store_scalar<V>(best_min, group, best < 0 ? min0 : candidate_min[best]);
-    store_scalar<V>(best_max, group, best < 0 ? max0 : candidate_max[best]);
+    round.best_error[group] = best_error;
+    round.best[group] = best;
+    store_scalar<V>(best_min, group, best < 0 ? min0 : shrink<S, V>(min0, problem.grid, best));
+    store_scalar<V>(best_max, group, best < 0 ? max0 : shrink<S, V>(max0, problem.grid, best));
   }
 }
 

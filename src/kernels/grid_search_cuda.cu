@@ -36,15 +36,6 @@ struct DeviceProblem {
   bool importance_in_shared;
 };
 
-template <ValueType T>
-struct StorageOf;
-template <>
-struct StorageOf<ValueType::Float32> { using type = float; };
-template <>
-struct StorageOf<ValueType::Float16> { using type = c10::Half; };
-template <>
-struct StorageOf<ValueType::BFloat16> { using type = c10::BFloat16; };
-
 template <ValueType E>
 __device__ float element_pow(float base, const PowSpec& pow) {
   float result = base;

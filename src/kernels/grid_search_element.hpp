@@ -18,6 +18,22 @@
 
 namespace llmc::kernels {
 
+// The c10 storage type of a ValueType.
+template <ValueType T>
+struct StorageOf;
+template <>
+struct StorageOf<ValueType::Float32> {
+  using type = float;
+};
+template <>
+struct StorageOf<ValueType::Float16> {
+  using type = c10::Half;
+};
+template <>
+struct StorageOf<ValueType::BFloat16> {
+  using type = c10::BFloat16;
+};
+
 // Rounds a float result into T, as ATen stores every op on T (round to nearest even).
 template <ValueType T>
 C10_HOST_DEVICE inline float round_to(float value) {

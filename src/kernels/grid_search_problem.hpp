@@ -66,17 +66,25 @@ struct GridSearchProblem {
   bool sleef_avx512 = true;
 };
 
-// How many candidates the reference evaluates: it stops after the candidate that makes
-// `patience` in a row in which no group improved. improved[i]: some group improved at i.
-inline int64_t patience_stop(const uint8_t* improved, int64_t candidates,
-                             const GridSearchProblem& problem) {
+// Where the reference's loop breaks, if it does within the first `evaluated` candidates: after
+// the candidate that makes `patience` in a row in which no group improved (improved[i]: some
+// group improved at i). -1 when the rule has not fired by then.
+inline int64_t patience_stop_within(const uint8_t* improved, int64_t evaluated,
+                                    const GridSearchProblem& problem) {
   const bool never_stop = problem.patience == 0 && problem.patience_zero_means_never;
   int64_t no_improve = 0;
-  for (int64_t i = 0; i < candidates; ++i) {
+  for (int64_t i = 0; i < evaluated; ++i) {
     no_improve = improved[i] != 0 ? 0 : no_improve + 1;
     if (improved[i] == 0 && !never_stop && no_improve >= problem.patience) return i + 1;
   }
-  return candidates;
+  return -1;
+}
+
+// How many candidates the reference evaluates.
+inline int64_t patience_stop(const uint8_t* improved, int64_t candidates,
+                             const GridSearchProblem& problem) {
+  const int64_t stop = patience_stop_within(improved, candidates, problem);
+  return stop < 0 ? candidates : stop;
 }
 
 // Both kernels search problem.candidates candidates with the patience rule applied and write
