@@ -74,16 +74,20 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<llmc::IMatrixMSEObserver>> observers;
   const auto linears = llmc::nn::named_linears(*model);
+  // As IMatrixGatherer and QuantizationModifier attach them: one Σx² cache for all hooks.
+  const auto squared_sums = std::make_shared<llmc::SquaredInputSumsCache>();
   const auto attach = [&] {
     for (const auto& [name, linear] : linears) {
       observers.push_back(std::make_unique<llmc::IMatrixMSEObserver>(
           "weight", llmc::QuantizationArgs().num_bits(4).validated()));
+      observers.back()->share_squared_sums(squared_sums);
       observers.back()->attach(*linear);
     }
   };
   const auto detach = [&] {
     for (size_t i = 0; i < observers.size(); ++i) observers[i]->detach(*linears[i].second);
     observers.clear();
+    squared_sums->clear();
   };
 
   model->forward(ids);  // warm-up (allocator, thread pool)

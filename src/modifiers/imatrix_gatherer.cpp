@@ -56,8 +56,10 @@ bool IMatrixGatherer::on_initialize(State& state) {
   if (!state.model) throw Error("IMatrixGatherer: the state has no model");
   modules_ = nn::match_named_linears(*state.model, options_.targets(), options_.ignore());
   observers_.clear();
+  squared_sums_ = std::make_shared<SquaredInputSumsCache>();
   for (auto& [name, linear] : modules_) {
     auto observer = std::make_shared<IMatrixMSEObserver>("weight", gatherer_args());
+    observer->share_squared_sums(squared_sums_);
     // A fresh hook of our own, even if an earlier gatherer left sums on the module: those are
     // replaced when this epoch's sums are handed over.
     observer->attach(*linear);
@@ -83,6 +85,7 @@ void IMatrixGatherer::on_sequential_epoch_end(State& state, const Event&,
       observers.push_back({modules_[i].first, observers_[i].get()});
     }
   }
+  if (squared_sums_) squared_sums_->clear();  // releases the last input it held
   dist::sync_observer_statistics(state.process_group.get(), observers,
                                  type() + " epoch end (" + std::to_string(observers.size()) +
                                      " modules)");
@@ -99,11 +102,13 @@ void IMatrixGatherer::on_calibration_end(State&, const Event&) {
     linear.attributes[kIMatrixCount] = stats.at(kIMatrixCount);
   }
   observers_.clear();
+  if (squared_sums_) squared_sums_->clear();
 }
 
 bool IMatrixGatherer::on_finalize(State&) {
   for (size_t i = 0; i < observers_.size(); ++i) observers_[i]->detach(*modules_[i].second);
   observers_.clear();
+  squared_sums_.reset();
   for (auto& [name, linear] : modules_) {
     linear->attributes.erase(kIMatrixSum);
     linear->attributes.erase(kIMatrixCount);

@@ -138,6 +138,7 @@ void QuantizationModifier::initialize_quantization(torch::nn::Module& model) {
 void QuantizationModifier::on_calibration_start(State&, const Event&) { start_calibration(); }
 
 void QuantizationModifier::start_calibration() {
+  squared_sums_ = std::make_shared<SquaredInputSumsCache>();
   for (auto& [name, linear] : modules_) {
     const auto& scheme = *linear->quantization_scheme;
     try {
@@ -150,7 +151,12 @@ void QuantizationModifier::start_calibration() {
           });
         }
       }
-      if (scheme.weights()) initialize_module_observer(*linear, "weight");
+      if (scheme.weights()) {
+        const auto observer = initialize_module_observer(*linear, "weight");
+        if (auto* imatrix = dynamic_cast<IMatrixMSEObserver*>(observer.get())) {
+          imatrix->share_squared_sums(squared_sums_);
+        }
+      }
       const auto& output = scheme.output_activations();
       if (output && output->dynamic() == DynamicType::Static) {
         if (auto observer = initialize_module_observer(*linear, "output")) {
@@ -221,6 +227,7 @@ void QuantizationModifier::on_calibration_end(State& state, const Event&) {
 
 void QuantizationModifier::end_calibration(torch::nn::Module& model) {
   remove_hooks();
+  if (squared_sums_) squared_sums_->clear();
   for (auto& [name, linear] : modules_) freeze_module_quantization(*linear);
   fusion_groups_.clear();
   for (auto& [name, linear] : nn::named_linears(model)) linear->quantization_enabled = true;

@@ -149,22 +149,20 @@ void IMatrixMSEObserver::accumulate(const at::Tensor& input) {
   if (!sum.defined() || !count.defined()) {
     throw Error(describe() + ": accumulate() before attach(): no importance sums to add to");
   }
-  const at::Tensor xf = input.detach().to(kIMatrixPrecision);
-  if (xf.dim() == 0 || xf.size(-1) != sum.size(0)) {
+  if (input.dim() == 0 || input.size(-1) != sum.size(0)) {
     std::ostringstream msg;
     msg << describe() << ": input of shape " << input.sizes() << " does not end in the "
         << sum.size(0) << " input features the importance was sized for";
     throw Error(msg.str());
   }
-  // Σx² over every leading dim (upstream reduces the same dims with the same op, so the fp32
+  // Σx² over every leading dim (upstream reduces the same dims with the same ops, so the fp32
   // sums are bit-identical); a 1-D input is one token.
-  std::vector<int64_t> dims(static_cast<size_t>(xf.dim() - 1));
-  std::iota(dims.begin(), dims.end(), 0);
-  const at::Tensor token_sum = dims.empty() ? xf.pow(2) : xf.pow(2).sum(dims);
-  const int64_t n_tokens = xf.numel() / xf.size(-1);
-  if (sum.device() != xf.device()) {
-    sum = sum.to(xf.device());
-    count = count.to(xf.device());
+  const at::Tensor token_sum =
+      squared_sums_ ? squared_sums_->sums_of(input) : squared_input_sums(input);
+  const int64_t n_tokens = input.numel() / input.size(-1);
+  if (sum.device() != token_sum.device()) {
+    sum = sum.to(token_sum.device());
+    count = count.to(token_sum.device());
   }
   sum.add_(token_sum);
   count.add_(n_tokens);

@@ -12,6 +12,7 @@
 
 #include <llmc/core/modifier.hpp>
 #include <llmc/nn/modules.hpp>
+#include <llmc/observers/squared_input_sums.hpp>
 #include <llmc/recipe/modifier_spec.hpp>
 #include <memory>
 #include <string>
@@ -59,6 +60,8 @@ class IMatrixGatherer : public Modifier {
   // module's weight observer so a QuantizationModifier calibrating in the same epoch keeps its
   // own.
   std::vector<std::shared_ptr<IMatrixMSEObserver>> observers_;
+  // Shared by those observers' hooks: q/k/v (gate/up) read one input, reduced once.
+  std::shared_ptr<SquaredInputSumsCache> squared_sums_;
 };
 
 }  // namespace llmc

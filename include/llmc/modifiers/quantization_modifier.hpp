@@ -17,6 +17,7 @@
 #include <llmc/core/modifier.hpp>
 #include <llmc/nn/modules.hpp>
 #include <llmc/observers/fusion.hpp>
+#include <llmc/observers/squared_input_sums.hpp>
 #include <llmc/quant/quantization_config.hpp>
 #include <llmc/recipe/modifier_spec.hpp>
 #include <map>
@@ -115,6 +116,8 @@ class QuantizationModifier : public Modifier {
   QuantizationConfig resolved_config_;
   std::vector<nn::NamedLinear> modules_;
   std::vector<std::shared_ptr<FusionGroup>> fusion_groups_;
+  // Shared by the imatrix_mse weight observers' hooks: one Σx² per distinct input.
+  std::shared_ptr<SquaredInputSumsCache> squared_sums_;
 };
 
 }  // namespace llmc

@@ -17,6 +17,8 @@
 #include <llmc/nn/hooks.hpp>
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/observers/observer.hpp>
+#include <llmc/observers/squared_input_sums.hpp>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -91,6 +93,11 @@ class IMatrixMSEObserver : public Observer {
   // Accumulates one input into the sums: Σx² over every leading dim in fp32 and the number of
   // tokens (product of the leading dims), on x's device, without a host synchronisation.
   void accumulate(const at::Tensor& input);
+  // Observers of Linears fed the same input (q/k/v, gate/up) can share one cache so that their
+  // hooks reduce each input once; nullptr (the default) computes every time.
+  void share_squared_sums(std::shared_ptr<SquaredInputSumsCache> cache) {
+    squared_sums_ = std::move(cache);
+  }
 
   // Why the last observation ran unweighted (non-strict fallback), empty when it was weighted.
   const std::optional<std::string>& fallback_reason() const { return fallback_reason_; }
@@ -111,6 +118,7 @@ class IMatrixMSEObserver : public Observer {
   std::string name_;
   IMatrixMSEOptions options_;
   std::optional<nn::HookHandle> hook_;
+  std::shared_ptr<SquaredInputSumsCache> squared_sums_;
   bool adopted_ = false;
   std::optional<std::string> fallback_reason_;
 };
