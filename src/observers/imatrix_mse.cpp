@@ -5,7 +5,6 @@
 #include <llmc/observers/helpers.hpp>
 #include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/observers/observer_kwargs.hpp>
-#include <numeric>
 #include <sstream>
 
 namespace llmc {
