@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "grid_search_cpu_isa.hpp"
@@ -75,6 +76,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   std::vector<int32_t> best(static_cast<size_t>(problem.groups), -1);
   std::vector<uint8_t> improved(static_cast<size_t>(problem.candidates), 0);
   const int64_t grain = std::max<int64_t>(1, 16384 / problem.group_size);
+  const int64_t scratch_bytes = cpu_scratch_bytes(problem);
 
   SearchRound round;
   round.best_error = best_error.data();
@@ -86,8 +88,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     round.first_candidate = round.last_candidate;
     round.last_candidate = next_round_end(problem, round.first_candidate, last_improvement);
     at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
-      std::vector<float> scratch(
-          static_cast<size_t>(cpu_scratch_floats(problem.group_size, problem.candidates)));
+      std::vector<std::byte> scratch(static_cast<size_t>(scratch_bytes));
       search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
     });
     std::vector<uint64_t> any(static_cast<size_t>(words), 0);

@@ -1,7 +1,7 @@
 // The CPU grid search on AVX-512 (16 floats per vector), for hosts where ATen runs its AVX512
 // kernels. Built with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mf16c -ffp-contract=off
 // (CMakeLists.txt); only called after ATen has reported that capability.
-#include "grid_search_cpu_group.hpp"
+#include "grid_search_cpu_select.hpp"
 
 // Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
 extern "C" __m512 Sleef_powf16_u10(__m512, __m512);
@@ -30,6 +30,22 @@ struct Avx512 {
   static Vec clamp(Vec v, Vec low, Vec high) { return _mm512_max_ps(low, _mm512_min_ps(high, v)); }
   static Vec round_int(Vec v) {  // torch.round: half to even
     return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  // As the scalar `a < b ? a : b` / `a > b ? a : b`: the second operand unless the compare holds.
+  static Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
+  static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  // Lane-wise `a < b ? if_less : otherwise` (false for NaN), and the lanes where a < b as bits.
+  static Vec select_less(Vec a, Vec b, Vec if_less, Vec otherwise) {
+    return _mm512_mask_mov_ps(otherwise, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), if_less);
+  }
+  static uint32_t less_bits(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  // `v == 0 ? zero_case : v` and `v != v ? nan_case : v`.
+  static Vec replace_zero(Vec v, Vec zero_case) {
+    return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ),
+                              zero_case);
+  }
+  static Vec replace_nan(Vec v, Vec nan_case) {
+    return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), nan_case);
   }
 
   // Rounds to T as c10 does (round to nearest even); bf16 NaN becomes 0x7FC0. round_finite

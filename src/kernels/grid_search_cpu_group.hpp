@@ -124,9 +124,37 @@ LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSp
   return S::template round_finite<E>(S::pow(base, S::set1(pow.exponent)));
 }
 
-// |fake_quantize(x) - x| rounded to E, then ^norm when `with_pow`, for the whole padded group
-// (padding is 0), handed to sink(k, vector at element k). Every value is finite here (the range
-// is, and the scale is at least eps), so the roundings need no NaN case.
+// |fake_quantize(x) - x| rounded to E, lane by lane (each lane may have its own qparams).
+// Every value is finite here (the range is, and the scale is at least eps), so the roundings
+// need no NaN case.
+template <class S, ValueType V, ValueType E, Grid G>
+LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x, typename S::Vec scale,
+                                                      typename S::Vec zero_point,
+                                                      typename S::Vec low,
+                                                      typename S::Vec high) {
+  using Vec = typename S::Vec;
+  Vec v = S::template round_finite<V>(S::div(x, scale));
+  if constexpr (G == Grid::IntAsymmetric) {
+    v = S::template round_finite<V>(S::add(v, zero_point));
+  }
+  v = S::clamp(v, low, high);
+  if constexpr (G == Grid::Fp8) {
+    v = S::round_fp8_e4m3(v);
+  } else if constexpr (G == Grid::Fp4) {
+    v = S::round_fp4_e2m1(v);
+  } else {
+    v = S::round_int(v);
+  }
+  if constexpr (G == Grid::IntAsymmetric) {
+    v = S::template round_finite<V>(S::sub(v, zero_point));
+  }
+  v = S::template round_finite<V>(S::mul(v, scale));
+  // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
+  return S::abs(S::template round_finite<E>(S::sub(v, x)));
+}
+
+// quantization_error of one group's candidate, then ^norm when `with_pow`, for the whole padded
+// group (padding is 0), handed to sink(k, vector at element k).
 template <class S, ValueType V, ValueType E, Grid G, class Sink>
 LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
                                             GroupQParams qparams, const QuantSpec& quant,
@@ -137,25 +165,7 @@ LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
   const Vec low = S::set1(quant.q_min);
   const Vec high = S::set1(quant.q_max);
   for (int64_t k = 0; k < padded; k += S::kWidth) {
-    const Vec x = S::load(values + k);
-    Vec v = S::template round_finite<V>(S::div(x, scale));
-    if constexpr (G == Grid::IntAsymmetric) {
-      v = S::template round_finite<V>(S::add(v, zero_point));
-    }
-    v = S::clamp(v, low, high);
-    if constexpr (G == Grid::Fp8) {
-      v = S::round_fp8_e4m3(v);
-    } else if constexpr (G == Grid::Fp4) {
-      v = S::round_fp4_e2m1(v);
-    } else {
-      v = S::round_int(v);
-    }
-    if constexpr (G == Grid::IntAsymmetric) {
-      v = S::template round_finite<V>(S::sub(v, zero_point));
-    }
-    v = S::template round_finite<V>(S::mul(v, scale));
-    // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
-    Vec error = S::abs(S::template round_finite<E>(S::sub(v, x)));
+    Vec error = quantization_error<S, V, E, G>(S::load(values + k), scale, zero_point, low, high);
     if (with_pow) error = element_pow<S, E>(error, pow);
     sink(k, error);
   }
@@ -374,23 +384,21 @@ void load_group(const void* observed, int64_t group, int64_t size, int64_t padde
 
 template <class S, ValueType V, ValueType E, Grid G>
 void search_groups(const GridSearchProblem& problem, const float* pow_table,
-                   const SearchRound& round, int64_t begin, int64_t end, float* scratch,
+                   const SearchRound& round, int64_t begin, int64_t end, std::byte* scratch,
                    void* best_min, void* best_max) {
   const int64_t size = problem.group_size;
   const int64_t padded = cpu_padded_size(size);
-  const int64_t candidates = problem.candidates;
-  const int64_t words = improvement_words(candidates);
-  float* values = scratch;
-  float* errors = scratch + padded;
-  float* importance = scratch + 2 * padded;
-  float* tail_bases = scratch + 3 * padded;
-  float* candidate_min = scratch + 4 * padded;
-  float* candidate_max = candidate_min + cpu_padded_size(candidates);
-  float* candidate_scale = candidate_max + cpu_padded_size(candidates);
-  float* candidate_zero_point = candidate_scale + cpu_padded_size(candidates);
-  auto* lookup_bits = reinterpret_cast<int32_t*>(candidate_zero_point + cpu_padded_size(candidates));
-  float* lookup_pows =
-      candidate_zero_point + cpu_padded_size(candidates) + lookup_floats(padded) + kLookupSkew;
+  const int64_t words = improvement_words(problem.candidates);
+  ScratchArena arena(scratch);
+  const GroupScratch buffers = GroupScratch::carve(arena, size, problem.candidates);
+  float* values = buffers.values;
+  float* errors = buffers.errors;
+  float* importance = buffers.importance;
+  float* tail_bases = buffers.tail_bases;
+  float* candidate_scale = buffers.candidate_scale;
+  float* candidate_zero_point = buffers.candidate_zero_point;
+  int32_t* lookup_bits = buffers.lookup_bits;
+  float* lookup_pows = buffers.lookup_pows;
   // Only Sleef's pow differs from std::pow; the other specialisations round identically.
   const bool general_pow = problem.pow.kind == PowKind::General;
   const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
@@ -426,10 +434,9 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
     // Every candidate's range and qparams first: independent scalar chains the core overlaps,
     // which inside the element loop would sit on its critical path.
     for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
-      candidate_min[i] = shrink<S, V>(min0, problem.grid, i);
-      candidate_max[i] = shrink<S, V>(max0, problem.grid, i);
       const GroupQParams qparams =
-          group_qparams<S, V>(candidate_min[i], candidate_max[i], problem.quant);
+          group_qparams<S, V>(shrink<S, V>(min0, problem.grid, i),
+                              shrink<S, V>(max0, problem.grid, i), problem.quant);
       candidate_scale[i] = qparams.scale;
       candidate_zero_point[i] = qparams.zero_point;
     }
@@ -522,48 +529,6 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
     store_scalar<V>(best_min, group, best < 0 ? min0 : shrink<S, V>(min0, problem.grid, best));
     store_scalar<V>(best_max, group, best < 0 ? max0 : shrink<S, V>(max0, problem.grid, best));
   }
-}
-
-template <class S, ValueType V, ValueType E>
-SearchGroupsFn select_grid(const QuantSpec& quant) {
-  switch (quant.rounding) {
-    case Rounding::Fp8E4M3:
-      return &search_groups<S, V, E, Grid::Fp8>;
-    case Rounding::Fp4E2M1:
-      return &search_groups<S, V, E, Grid::Fp4>;
-    case Rounding::Int:
-      break;
-  }
-  return quant.symmetric ? &search_groups<S, V, E, Grid::IntSymmetric>
-                         : &search_groups<S, V, E, Grid::IntAsymmetric>;
-}
-
-template <class S, ValueType V>
-SearchGroupsFn select_error_type(const GridSearchProblem& problem) {
-  if (problem.error_in_fp32) return select_grid<S, V, ValueType::Float32>(problem.quant);
-  return select_grid<S, V, V>(problem.quant);
-}
-
-template <class S>
-void fill_pow_table_for(const GridSearchProblem& problem, float* table) {
-  if (problem.value_type == ValueType::BFloat16) {
-    fill_pow_table<S, ValueType::BFloat16>(problem, table);
-  } else {
-    fill_pow_table<S, ValueType::Float16>(problem, table);
-  }
-}
-
-template <class S>
-SearchGroupsFn select_search(const GridSearchProblem& problem) {
-  switch (problem.value_type) {
-    case ValueType::Float16:
-      return select_error_type<S, ValueType::Float16>(problem);
-    case ValueType::BFloat16:
-      return select_error_type<S, ValueType::BFloat16>(problem);
-    case ValueType::Float32:
-      break;
-  }
-  return select_grid<S, ValueType::Float32, ValueType::Float32>(problem.quant);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // grid_search_cpu_avx2.cpp). Plain C++ only: see grid_search_problem.hpp for why.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "grid_search_problem.hpp"
@@ -25,11 +26,11 @@ struct SearchRound {
 };
 
 // Runs `round` on groups [begin, end) and writes each group's best range so far into
-// best_min / best_max. `scratch` holds cpu_scratch_floats(...) floats for the thread.
+// best_min / best_max. `scratch` holds cpu_scratch_bytes(problem) bytes for the thread.
 // `pow_table`: nullptr, or the kPowTableSize entries of fill_pow_table (uses_pow_table).
 using SearchGroupsFn = void (*)(const GridSearchProblem& problem, const float* pow_table,
                                 const SearchRound& round, int64_t begin, int64_t end,
-                                float* scratch, void* best_min, void* best_max);
+                                std::byte* scratch, void* best_min, void* best_max);
 
 // The instantiation for the problem's weight dtype, error dtype and quantization grid.
 SearchGroupsFn search_groups_avx512(const GridSearchProblem& problem);
@@ -46,12 +47,30 @@ constexpr int64_t kPowTableSize = int64_t{1} << 15;
 void fill_pow_table_avx512(const GridSearchProblem& problem, float* table);
 void fill_pow_table_avx2(const GridSearchProblem& problem, float* table);
 
-// Groups are padded to whole 16-float vectors; four such buffers per thread (values, errors,
-// importance row, pow bases of ATen's scalar tails), then four per-candidate arrays (range and
-// qparams of every candidate of the current group), then the pow table's batch: the error bits
-// and their pows of lookup_batch_candidates candidates (about 16 KiB each, to stay in L1).
+// A thread's scratch: arrays of one element type each, carved one after another (64-byte
+// aligned) out of a byte buffer the driver allocates. With a null base it only adds up the
+// size, so sizing and carving share one layout.
+class ScratchArena {
+ public:
+  explicit ScratchArena(std::byte* base = nullptr) : base_(base) {}
+  template <class T>
+  T* take(int64_t count) {
+    T* taken = base_ == nullptr ? nullptr : reinterpret_cast<T*>(base_ + used_);
+    used_ += (count * static_cast<int64_t>(sizeof(T)) + 63) / 64 * 64;
+    return taken;
+  }
+  int64_t used() const { return used_; }
+
+ private:
+  std::byte* base_;
+  int64_t used_ = 0;
+};
+
+// Groups are padded to whole 16-float vectors.
 constexpr int64_t kCpuPad = 16;
 inline int64_t cpu_padded_size(int64_t count) { return (count + kCpuPad - 1) / kCpuPad * kCpuPad; }
+// The pow table's batch: the error bits and their pows of lookup_batch_candidates candidates
+// (about 8 KiB each, to stay in L1).
 constexpr int64_t kLookupTargetFloats = 2048;
 inline int64_t lookup_batch_candidates(int64_t padded) {
   return padded >= kLookupTargetFloats ? 1 : kLookupTargetFloats / padded;
@@ -59,10 +78,70 @@ inline int64_t lookup_batch_candidates(int64_t padded) {
 // Between the two lookup buffers, so that bits[j] and pows[j] are not 4 KiB apart (a load
 // and a store at addresses equal modulo 4 KiB falsely wait on each other).
 constexpr int64_t kLookupSkew = 48;
-inline int64_t lookup_floats(int64_t padded) { return lookup_batch_candidates(padded) * padded; }
-inline int64_t cpu_scratch_floats(int64_t group_size, int64_t candidates) {
-  const int64_t padded = cpu_padded_size(group_size);
-  return 4 * padded + 4 * cpu_padded_size(candidates) + 2 * lookup_floats(padded) + kLookupSkew;
+
+// search_groups' buffers: the group's values, errors, importance row and the pow bases of
+// ATen's scalar tails (padded), every candidate's qparams, and the lookup batch.
+struct GroupScratch {
+  float* values;
+  float* errors;
+  float* importance;
+  float* tail_bases;
+  float* candidate_scale;
+  float* candidate_zero_point;
+  int32_t* lookup_bits;
+  float* lookup_pows;
+
+  static GroupScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
+    const int64_t padded = cpu_padded_size(group_size);
+    const int64_t lookup = lookup_batch_candidates(padded) * padded;
+    GroupScratch s{};
+    s.values = arena.take<float>(padded);
+    s.errors = arena.take<float>(padded);
+    s.importance = arena.take<float>(padded);
+    s.tail_bases = arena.take<float>(padded);
+    s.candidate_scale = arena.take<float>(candidates);
+    s.candidate_zero_point = arena.take<float>(candidates);
+    s.lookup_bits = arena.take<int32_t>(lookup);
+    arena.take<float>(kLookupSkew);
+    s.lookup_pows = arena.take<float>(lookup);
+    return s;
+  }
+};
+
+// Small groups run with one group per vector lane (search_group_lanes): a block of up to
+// kCpuPad groups, each buffer element-major ([element][lane]).
+constexpr int64_t kLanesMaxGroupSize = 64;
+inline bool uses_lanes_layout(const GridSearchProblem& problem) {
+  return problem.group_size <= kLanesMaxGroupSize;
+}
+struct LanesScratch {
+  float* values;
+  float* importance;
+  float* bases;  // errors before the pow (for ATen's scalar tails)
+  float* pows;
+  int32_t* bits;  // the errors' 16-bit patterns (pow table)
+
+  static LanesScratch carve(ScratchArena& arena, int64_t group_size) {
+    const int64_t block = group_size * kCpuPad;
+    LanesScratch s{};
+    s.values = arena.take<float>(block);
+    s.importance = arena.take<float>(block);
+    s.bases = arena.take<float>(block);
+    s.bits = arena.take<int32_t>(block);
+    arena.take<float>(kLookupSkew);
+    s.pows = arena.take<float>(block);
+    return s;
+  }
+};
+
+inline int64_t cpu_scratch_bytes(const GridSearchProblem& problem) {
+  ScratchArena arena;
+  if (uses_lanes_layout(problem)) {
+    LanesScratch::carve(arena, problem.group_size);
+  } else {
+    GroupScratch::carve(arena, problem.group_size, problem.candidates);
+  }
+  return arena.used();
 }
 inline int64_t improvement_words(int64_t candidates) { return (candidates + 63) / 64; }
 

@@ -1,0 +1,176 @@
+// The AVX2 SIMD policy of the CPU grid search (8 floats per vector): the element ops the
+// shared kernels (grid_search_cpu_group.hpp, _lanes.hpp) are written in. Only for translation
+// units built with -mavx2 -mf16c -ffp-contract=off (grid_search_cpu_avx2.cpp, and the test
+// that replays ATen's sums with it).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "grid_search_problem.hpp"
+
+// Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
+extern "C" __m256 Sleef_powf8_u10(__m256, __m256);
+
+namespace llmc::kernels {
+namespace {
+
+struct Avx2 {
+  using Vec = __m256;
+  static constexpr int64_t kWidth = 8;
+
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec set1(float v) { return _mm256_set1_ps(v); }
+  static float first(Vec v) { return _mm256_cvtss_f32(v); }
+
+  static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  static Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+  static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  static Vec div(Vec a, Vec b) { return _mm256_div_ps(a, b); }
+  static Vec sqrt(Vec a) { return _mm256_sqrt_ps(a); }
+  static Vec abs(Vec a) {
+    return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+  }
+  static Vec pow(Vec base, Vec exponent) { return Sleef_powf8_u10(base, exponent); }
+  // NaN passes through: min/max return their second operand when either is NaN.
+  static Vec clamp(Vec v, Vec low, Vec high) { return _mm256_max_ps(low, _mm256_min_ps(high, v)); }
+  static Vec round_int(Vec v) {  // torch.round: half to even
+    return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  static Vec select(Vec mask, Vec if_true, Vec if_false) {
+    return _mm256_blendv_ps(if_false, if_true, mask);
+  }
+  // As the scalar `a < b ? a : b` / `a > b ? a : b`: the second operand unless the compare holds.
+  static Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+  static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  // Lane-wise `a < b ? if_less : otherwise` (false for NaN), and the lanes where a < b as bits.
+  static Vec select_less(Vec a, Vec b, Vec if_less, Vec otherwise) {
+    return select(_mm256_cmp_ps(a, b, _CMP_LT_OQ), if_less, otherwise);
+  }
+  static uint32_t less_bits(Vec a, Vec b) {
+    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
+  }
+  // `v == 0 ? zero_case : v` and `v != v ? nan_case : v`.
+  static Vec replace_zero(Vec v, Vec zero_case) {
+    return select(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_EQ_OQ), zero_case, v);
+  }
+  static Vec replace_nan(Vec v, Vec nan_case) {
+    return select(_mm256_cmp_ps(v, v, _CMP_UNORD_Q), nan_case, v);
+  }
+
+  // Rounds to T as c10 does (round to nearest even); bf16 NaN becomes 0x7FC0. round_finite
+  // skips the NaN case for values known to be finite.
+  template <ValueType T>
+  static Vec round_finite(Vec v) {
+    if constexpr (T == ValueType::Float32) {
+      return v;
+    } else if constexpr (T == ValueType::BFloat16) {
+      const __m256i bits = _mm256_castps_si256(v);
+      const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+      const __m256i rounded =
+          _mm256_add_epi32(bits, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFF)));
+      return _mm256_castsi256_ps(
+          _mm256_and_si256(rounded, _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
+    } else {
+      return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+  }
+  template <ValueType T>
+  static Vec round(Vec v) {
+    if constexpr (T == ValueType::BFloat16) {
+      return select(_mm256_cmp_ps(v, v, _CMP_UNORD_Q),
+                    _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000)), round_finite<T>(v));
+    } else {
+      return round_finite<T>(v);
+    }
+  }
+
+  template <ValueType T>
+  static Vec load_values(const void* base, int64_t index) {
+    if constexpr (T == ValueType::Float32) {
+      return _mm256_loadu_ps(static_cast<const float*>(base) + index);
+    } else {
+      const __m128i halves = _mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + index));
+      if constexpr (T == ValueType::BFloat16) {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16));
+      } else {
+        return _mm256_cvtph_ps(halves);
+      }
+    }
+  }
+
+  // The vector as 8-float pieces, in element order (the sum kernel's Vectorized<float>).
+  template <class F>
+  static void for_each_piece(Vec v, F&& f) {
+    f(v);
+  }
+
+  // The bits of 16-bit T values held as floats (non-negative: sign bit clear), and back.
+  template <ValueType T>
+  static __m256i bits16(Vec v) {
+    if constexpr (T == ValueType::BFloat16) {
+      return _mm256_srli_epi32(_mm256_castps_si256(v), 16);
+    } else {
+      return _mm256_cvtepu16_epi32(
+          _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+  }
+  template <ValueType T>
+  static Vec from_bits16(int32_t first) {
+    const __m256i bits =
+        _mm256_add_epi32(_mm256_set1_epi32(first), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if constexpr (T == ValueType::BFloat16) {
+      return _mm256_castsi256_ps(_mm256_slli_epi32(bits, 16));
+    } else {
+      // Pack the eight 32-bit patterns (all below 2^15) into 16-bit halves.
+      const __m128i packed =
+          _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
+      return _mm256_cvtph_ps(packed);
+    }
+  }
+  static void store_bits(int32_t* p, __m256i bits) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bits);
+  }
+
+  // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are
+  // NaN, below 2^-6 they round to a multiple of 2^-9, above to 3 mantissa bits, half to even.
+  // Magnitudes have a clear sign bit, so signed integer compares order them.
+  static Vec round_fp8_e4m3(Vec v) {
+    const __m256i bits = _mm256_castps_si256(v);
+    const __m256i sign = _mm256_and_si256(bits, _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+    const __m256i magnitude = _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFFFF));
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(magnitude, 20), _mm256_set1_epi32(1));
+    __m256i rounded =
+        _mm256_add_epi32(magnitude, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF)));
+    rounded = _mm256_and_si256(rounded, _mm256_set1_epi32(static_cast<int>(0xFFF00000u)));
+    const Vec subnormal =
+        mul(round_int(mul(_mm256_castsi256_ps(magnitude), set1(512.0f))), set1(1.0f / 512.0f));
+    const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(121 << 23), magnitude);
+    Vec result = select(_mm256_castsi256_ps(small), subnormal, _mm256_castsi256_ps(rounded));
+    const __m256i nan = _mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32((1087 << 20) - 1));
+    result = select(_mm256_castsi256_ps(nan), _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000)),
+                    result);
+    return _mm256_or_ps(result, _mm256_castsi256_ps(sign));
+  }
+
+  // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
+  static Vec round_fp4_e2m1(Vec v) {
+    const Vec magnitude = abs(v);
+    Vec r = set1(6.0f);
+    r = select(_mm256_cmp_ps(magnitude, set1(5.0f), _CMP_LE_OQ), set1(4.0f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(3.5f), _CMP_LT_OQ), set1(3.0f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(2.5f), _CMP_LE_OQ), set1(2.0f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(1.75f), _CMP_LT_OQ), set1(1.5f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(1.25f), _CMP_LE_OQ), set1(1.0f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(0.75f), _CMP_LT_OQ), set1(0.5f), r);
+    r = select(_mm256_cmp_ps(magnitude, set1(0.25f), _CMP_LE_OQ), set1(0.0f), r);
+    const Vec negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return _mm256_xor_ps(r, _mm256_and_ps(negative, set1(-0.0f)));
+  }
+};
+
+}  // namespace
+}  // namespace llmc::kernels

@@ -1,0 +1,228 @@
+// Small scale groups (NVFP4's 16 values, int4 groups of 32) with one group per vector lane: a
+// block of S::kWidth groups is transposed into element-major buffers once per round, and every
+// step of a candidate, from its range and qparams to the cascade sum of its errors and the
+// strict-improvement test, is a vertical vector op. Group by group (search_groups), a 16-value
+// group spent most of its time on per-candidate scalar work and horizontal sums.
+//
+// Same results as search_groups, bit for bit: the same element ops, and ATen's cascade_sum
+// replayed per lane in its own order (lanes_inner_sum).
+#pragma once
+
+#include "grid_search_cpu_group.hpp"
+
+#define LLMC_KERNEL_INLINE inline __attribute__((always_inline))
+
+namespace llmc::kernels {
+namespace {
+
+// row_sum (above) of every lane's row at once, for rows of fewer than 16 × 4 loads, where the
+// cascade never flushes: four interleaved accumulators, the loads past the last whole row of 4
+// into the first, then the four added in order. (row_sum's further additions of empty levels
+// add +0, which changes no non-negative sum.)
+template <class S, class Load>
+LLMC_KERNEL_INLINE typename S::Vec lanes_row_sum(const Load& load, int64_t size) {
+  using Vec = typename S::Vec;
+  const int64_t rows = size / 4;
+  Vec acc[4] = {S::set1(0.0f), S::set1(0.0f), S::set1(0.0f), S::set1(0.0f)};
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t k = 0; k < 4; ++k) acc[k] = S::add(acc[k], load(i * 4 + k));
+  }
+  for (int64_t e = rows * 4; e < size; ++e) acc[0] = S::add(acc[0], load(e));
+  if (rows > 0) {
+    for (int64_t k = 1; k < 4; ++k) acc[0] = S::add(acc[0], acc[k]);
+  }
+  return acc[0];
+}
+
+// aten_inner_sum (above) of every lane's row: errors[k * kWidth + lane], times importance laid
+// out the same way when weighted.
+template <class S, ValueType T, bool Weighted>
+LLMC_KERNEL_INLINE typename S::Vec lanes_inner_sum(const float* errors, const float* importance,
+                                                   int64_t size) {
+  using Vec = typename S::Vec;
+  constexpr int64_t kWidth = S::kWidth;
+  const auto element = [errors, importance](int64_t k) {
+    const Vec error = S::load(errors + k * kWidth);
+    if constexpr (Weighted) {
+      return S::mul(error, S::load(importance + k * kWidth));
+    } else {
+      (void)importance;
+      return error;
+    }
+  };
+  constexpr int64_t vec_numel = T == ValueType::Float32 ? kSumLanes : 2 * kSumLanes;
+  if (size < vec_numel) return lanes_row_sum<S>(element, size);
+  const int64_t vec_count = size / vec_numel;
+  Vec lanes[kSumLanes];
+  for (int64_t l = 0; l < kSumLanes; ++l) {
+    lanes[l] = lanes_row_sum<S>(
+        [&element, l](int64_t index) {
+          const int64_t base = index * vec_numel + l;
+          if constexpr (T == ValueType::Float32) {
+            return element(base);
+          } else {
+            return S::add(element(base), element(base + kSumLanes));
+          }
+        },
+        vec_count);
+  }
+  Vec total = S::set1(0.0f);
+  for (int64_t k = vec_count * vec_numel; k < size; ++k) total = S::add(total, element(k));
+  for (int64_t l = 0; l < kSumLanes; ++l) total = S::add(total, lanes[l]);
+  return total;
+}
+
+// group_qparams (above) of every lane.
+template <class S, ValueType V>
+LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Vec shrunk_max,
+                                      const QuantSpec& quant, typename S::Vec& scale,
+                                      typename S::Vec& zero_point) {
+  using Vec = typename S::Vec;
+  const Vec zero = S::set1(0.0f);
+  const Vec min = S::min(shrunk_min, zero);
+  const Vec max = S::max(shrunk_max, zero);
+  if (quant.symmetric) {
+    scale = S::template round<V>(S::div(S::max(S::abs(min), S::abs(max)), S::set1(quant.half_range)));
+    zero_point = zero;
+  } else {
+    scale = S::template round<V>(
+        S::div(S::template round<V>(S::sub(max, min)), S::set1(quant.range)));
+    const Vec shifted = S::template round<V>(
+        S::sub(S::set1(quant.q_min), S::template round<V>(S::div(min, scale))));
+    const Vec clamped = S::clamp(shifted, S::set1(quant.q_min), S::set1(quant.q_max));
+    zero_point = S::replace_nan(S::round_int(clamped), zero);
+  }
+  scale = S::replace_zero(scale, S::set1(quant.scale_eps));
+}
+
+template <class S, ValueType V, ValueType E, Grid G>
+void search_group_lanes(const GridSearchProblem& problem, const float* pow_table,
+                        const SearchRound& round, int64_t begin, int64_t end,
+                        std::byte* scratch, void* best_min, void* best_max) {
+  using Vec = typename S::Vec;
+  constexpr int64_t kWidth = S::kWidth;
+  const int64_t size = problem.group_size;
+  const int64_t words = improvement_words(problem.candidates);
+  ScratchArena arena(scratch);
+  const LanesScratch buffers = LanesScratch::carve(arena, size);
+  const bool weighted = problem.importance != nullptr;
+  const bool general_pow = problem.pow.kind == PowKind::General;
+  const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
+  const int64_t tail_count = general_pow ? problem.scalar_pow_range_count : 0;
+  int64_t first_tail = 0;
+  const Vec low = S::set1(problem.quant.q_min);
+  const Vec high = S::set1(problem.quant.q_max);
+
+  for (int64_t first_group = begin; first_group < end; first_group += kWidth) {
+    const int64_t lanes = end - first_group < kWidth ? end - first_group : kWidth;
+    // Unused lanes hold an all-zero group, whose results are dropped.
+    float lane_min[kWidth] = {};
+    float lane_max[kWidth] = {};
+    float lane_best_error[kWidth] = {};
+    float lane_best[kWidth] = {};
+    for (int64_t lane = 0; lane < kWidth; ++lane) {
+      const int64_t group = first_group + lane;
+      for (int64_t k = 0; k < size; ++k) {
+        buffers.values[k * kWidth + lane] =
+            lane < lanes ? load_scalar<V>(problem.observed, group * size + k) : 0.0f;
+      }
+      if (weighted) {
+        const float* row = problem.importance + (group % problem.importance_rows) * size;
+        for (int64_t k = 0; k < size; ++k) {
+          buffers.importance[k * kWidth + lane] = lane < lanes ? row[k] : 0.0f;
+        }
+      }
+      if (lane < lanes) {
+        lane_min[lane] = load_scalar<V>(problem.initial_min, group);
+        lane_max[lane] = load_scalar<V>(problem.initial_max, group);
+        lane_best_error[lane] = round.best_error[group];
+        lane_best[lane] = static_cast<float>(round.best[group]);
+      }
+    }
+    // ATen's scalar pow tails within the block (sorted, disjoint; blocks come in order).
+    const int64_t block_begin = first_group * size;
+    const int64_t block_end = block_begin + lanes * size;
+    while (first_tail < tail_count && tail_ranges[first_tail].end <= block_begin) ++first_tail;
+    int64_t last_tail = first_tail;
+    while (last_tail < tail_count && tail_ranges[last_tail].begin < block_end) ++last_tail;
+    const bool has_tails = last_tail > first_tail;
+    // visit(index into the element-major buffers) for each tail element of the block.
+    const auto for_each_tail_element = [&](const auto& visit) {
+      for (int64_t t = first_tail; t < last_tail; ++t) {
+        const int64_t b = tail_ranges[t].begin > block_begin ? tail_ranges[t].begin : block_begin;
+        const int64_t e = tail_ranges[t].end < block_end ? tail_ranges[t].end : block_end;
+        for (int64_t flat = b; flat < e; ++flat) {
+          const int64_t local = flat - block_begin;
+          visit(local % size * kWidth + local / size);
+        }
+      }
+    };
+
+    const Vec min0 = S::load(lane_min);
+    const Vec max0 = S::load(lane_max);
+    Vec best_error = S::load(lane_best_error);
+    Vec best = S::load(lane_best);
+    const uint32_t used_lanes = (uint32_t{1} << lanes) - 1;
+    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+      // shrink (above), lane-wise.
+      const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
+      Vec scale;
+      Vec zero_point;
+      lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
+                          S::template round<V>(S::mul(max0, p)), problem.quant, scale,
+                          zero_point);
+      for (int64_t k = 0; k < size; ++k) {
+        const Vec error = quantization_error<S, V, E, G>(S::load(buffers.values + k * kWidth),
+                                                         scale, zero_point, low, high);
+        if (pow_table != nullptr) {
+          S::store_bits(buffers.bits + k * kWidth, S::template bits16<E>(error));
+        } else {
+          if (has_tails) S::store(buffers.bases + k * kWidth, error);
+          S::store(buffers.pows + k * kWidth, element_pow<S, E>(error, problem.pow));
+        }
+      }
+      if (pow_table != nullptr) {
+        const int64_t count = size * kWidth;
+        for (int64_t j = 0; j < count; ++j) buffers.pows[j] = pow_table[buffers.bits[j]];
+        for_each_tail_element([&](int64_t j) {
+          buffers.pows[j] = scalar_pow<S, E>(from_bits16_scalar<E>(buffers.bits[j]), problem.pow);
+        });
+      } else if (has_tails) {
+        for_each_tail_element([&](int64_t j) {
+          buffers.pows[j] = scalar_pow<S, E>(buffers.bases[j], problem.pow);
+        });
+      }
+      const Vec error =
+          weighted ? lanes_inner_sum<S, ValueType::Float32, true>(buffers.pows,
+                                                                  buffers.importance, size)
+                   : S::template round<E>(
+                         lanes_inner_sum<S, E, false>(buffers.pows, nullptr, size));
+      // strict: ties keep the wider range.
+      uint32_t better = S::less_bits(error, best_error) & used_lanes;
+      best = S::select_less(error, best_error, S::set1(static_cast<float>(i)), best);
+      best_error = S::select_less(error, best_error, error, best_error);
+      while (better != 0) {
+        const int lane = __builtin_ctz(better);
+        better &= better - 1;
+        round.improved_bits[(first_group + lane) * words + (i >> 6)] |= uint64_t{1} << (i & 63);
+      }
+    }
+    S::store(lane_best_error, best_error);
+    S::store(lane_best, best);
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      const int64_t group = first_group + lane;
+      const auto chosen = static_cast<int32_t>(lane_best[lane]);
+      round.best_error[group] = lane_best_error[lane];
+      round.best[group] = chosen;
+      const float min = lane_min[lane];
+      const float max = lane_max[lane];
+      store_scalar<V>(best_min, group, chosen < 0 ? min : shrink<S, V>(min, problem.grid, chosen));
+      store_scalar<V>(best_max, group, chosen < 0 ? max : shrink<S, V>(max, problem.grid, chosen));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llmc::kernels
+
+#undef LLMC_KERNEL_INLINE

@@ -1,0 +1,28 @@
+// The grid search kernels' replay of ATen's cascade_sum, exposed to the tests: the group-at-a-
+// time sum (aten_inner_sum) and the one-group-per-lane sum (lanes_inner_sum), run with the AVX2
+// policy. Implemented in sum_replay_avx2.cpp, the only test file built with -mavx2, which
+// includes no ATen or Catch2 header (their inline functions must not be compiled for AVX2).
+#pragma once
+
+#include <cstdint>
+
+namespace llmc::test {
+
+// The error dtype the sums run for: fp32, fp16, bf16 (the values are already representable).
+enum class SumDtype : int { Float32, Float16, BFloat16 };
+
+// Whether this CPU runs the AVX2 replay (AVX2 and F16C).
+bool sum_replay_supported();
+
+// One row of `size` errors: with importance (fp32, same length) the fp32 weighted sum, else
+// the sum rounded to `dtype`, as the kernels compare them.
+float replay_group_sum(const float* errors, const float* importance, int64_t size,
+                       SumDtype dtype);
+
+// sum_replay_lanes() rows at once, element-major: errors[k * lanes + row] (importance likewise,
+// or null); out[row] as replay_group_sum gives it.
+int64_t sum_replay_lanes();
+void replay_lanes_sum(const float* errors, const float* importance, int64_t size, SumDtype dtype,
+                      float* out);
+
+}  // namespace llmc::test
