@@ -182,8 +182,7 @@ void search_group_lanes(const GridSearchProblem& problem, const float* pow_table
         }
       }
       if (pow_table != nullptr) {
-        const int64_t count = size * kWidth;
-        for (int64_t j = 0; j < count; ++j) buffers.pows[j] = pow_table[buffers.bits[j]];
+        look_up_pows(pow_table, buffers.bits, buffers.pows, size * kWidth);
         for_each_tail_element([&](int64_t j) {
           buffers.pows[j] = scalar_pow<S, E>(from_bits16_scalar<E>(buffers.bits[j]), problem.pow);
         });
