@@ -152,3 +152,35 @@ TEST_CASE("llmc oneshot: a rank that fails on its own input makes the other rank
   CHECK_THAT(ranks[0].stderr_text(), Catch::Contains("rank 1 did not reach it"));
   CHECK_FALSE(fs::exists(dir / "out0"));
 }
+
+TEST_CASE("llmc oneshot without --recipe runs recipes/imatrix_w4a16.yaml as written") {
+  const fs::path dir = llmc::test::temp_dir("oneshot_default_recipe");
+  const fs::path file = fs::path(LLMC_ORACLE_SCRIPTS).parent_path().parent_path() / "recipes" /
+                        "imatrix_w4a16.yaml";
+  const std::vector<std::string> common = {"oneshot", "--device", "cpu",
+                                           "--num-calibration-samples", "4",
+                                           "--max-seq-length", "16", "--output"};
+  auto built_in = common;
+  built_in.push_back((dir / "built_in").string());
+  auto explicit_file = common;
+  explicit_file.insert(explicit_file.end(), {(dir / "file").string(), "--recipe", file.string()});
+  for (const auto& [args, log] : {std::pair{built_in, dir / "built_in.log"},
+                                  std::pair{explicit_file, dir / "file.log"}}) {
+    const std::string command = shell_command(args, log);
+    INFO(command);
+    REQUIRE(std::system(command.c_str()) == 0);
+  }
+  std::ifstream log_file(dir / "built_in.log");
+  const std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  INFO(log);
+  CHECK(log.find("using the built-in recipes/imatrix_w4a16.yaml") != std::string::npos);
+  // The same recipe ran: the saved recipes and the quantized weights are identical.
+  CHECK(llmc::Recipe::from_file(dir / "built_in" / "recipe.yaml").to_yaml() ==
+        llmc::Recipe::from_file(dir / "file" / "recipe.yaml").to_yaml());
+  const auto read = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  REQUIRE(fs::exists(dir / "built_in" / "model.safetensors"));
+  CHECK(read(dir / "built_in" / "model.safetensors") == read(dir / "file" / "model.safetensors"));
+}

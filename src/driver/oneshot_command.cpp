@@ -17,22 +17,10 @@
 #include <llmc/recipe/recipe.hpp>
 
 #include "cli_args.hpp"
+#include "default_recipe.hpp"
 
 namespace llmc::driver {
 namespace {
-
-// The built-in recipe: importance-weighted W4A16 (recipes/imatrix_w4a16.yaml).
-constexpr const char* kDefaultRecipe = R"(recipe:
-  - IMatrixGatherer:
-      ignore: [lm_head]
-  - QuantizationModifier:
-      config_groups:
-        group_0:
-          targets: [Linear]
-          weights: {num_bits: 4, type: int, symmetric: true, strategy: group, group_size: 128,
-                    observer: imatrix_mse}
-      ignore: [lm_head]
-)";
 
 // The built-in model: a small seeded Llama (same weights on every rank).
 models::LlamaForCausalLM builtin_model(uint64_t seed, const c10::Device& device) {
@@ -143,6 +131,9 @@ int run(const CliArgs& cli) {
     batches = io::random_token_dataset(data_options.num_samples(), data_options.max_seq_length(), vocab,
                                        std::stoull(cli.get("seed")));
   }
+  if (!cli.is_set("recipe")) {
+    std::cerr << tag << "no --recipe given: using the built-in " << kDefaultRecipeName << "\n";
+  }
   const Recipe recipe = cli.is_set("recipe") ? Recipe::from_file(cli.get("recipe"))
                                              : Recipe::from_string(kDefaultRecipe);
 
@@ -166,7 +157,7 @@ int run_oneshot(const std::vector<std::string>& argv) {
               "and save a compressed-tensors checkpoint (llm-compressor's oneshot). Launch it with\n"
               "torchrun --no-python --nproc-per-node N llmc oneshot ... to calibrate on N ranks.");
   cli.option("model", "", "HF model directory (none: a built-in seeded 2-layer Llama)")
-      .option("recipe", "", "recipe file, YAML or JSON (none: imatrix W4A16 g128, lm_head ignored)")
+      .option("recipe", "", "recipe file, YAML or JSON (none: the built-in recipes/imatrix_w4a16.yaml)")
       .option("dataset", "", "tokenized data: .safetensors (input_ids), .jsonl or .json (none: random tokens)")
       .option("num-calibration-samples", "64", "samples used (the first ones), over all ranks")
       .option("max-seq-length", "256", "longer samples are truncated")
