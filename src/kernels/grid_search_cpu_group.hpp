@@ -403,8 +403,8 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
   float* tail_bases = buffers.tail_bases;
   float* candidate_scale = buffers.candidate_scale;
   float* candidate_zero_point = buffers.candidate_zero_point;
-  int32_t* lookup_bits = buffers.lookup_bits;
-  float* lookup_pows = buffers.lookup_pows;
+  int32_t* lookup_bits = buffers.lookup.bits;
+  float* lookup_pows = buffers.lookup.pows;
   // Only Sleef's pow differs from std::pow; the other specialisations round identically.
   const bool general_pow = problem.pow.kind == PowKind::General;
   const ScalarRange* tail_ranges = problem.scalar_pow_ranges;

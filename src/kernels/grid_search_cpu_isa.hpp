@@ -79,6 +79,21 @@ inline int64_t lookup_batch_candidates(int64_t padded) {
 // and a store at addresses equal modulo 4 KiB falsely wait on each other).
 constexpr int64_t kLookupSkew = 48;
 
+// The pow table's lookup buffers of both layouts: errors' 16-bit patterns and their pows,
+// kLookupSkew floats apart.
+struct LookupBuffers {
+  int32_t* bits;
+  float* pows;
+
+  static LookupBuffers carve(ScratchArena& arena, int64_t count) {
+    LookupBuffers s{};
+    s.bits = arena.take<int32_t>(count);
+    arena.take<float>(kLookupSkew);
+    s.pows = arena.take<float>(count);
+    return s;
+  }
+};
+
 // search_groups' buffers: the group's values, errors, importance row and the pow bases of
 // ATen's scalar tails (padded), every candidate's qparams, and the lookup batch.
 struct GroupScratch {
@@ -88,12 +103,10 @@ struct GroupScratch {
   float* tail_bases;
   float* candidate_scale;
   float* candidate_zero_point;
-  int32_t* lookup_bits;
-  float* lookup_pows;
+  LookupBuffers lookup;
 
   static GroupScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
     const int64_t padded = cpu_padded_size(group_size);
-    const int64_t lookup = lookup_batch_candidates(padded) * padded;
     GroupScratch s{};
     s.values = arena.take<float>(padded);
     s.errors = arena.take<float>(padded);
@@ -101,9 +114,7 @@ struct GroupScratch {
     s.tail_bases = arena.take<float>(padded);
     s.candidate_scale = arena.take<float>(candidates);
     s.candidate_zero_point = arena.take<float>(candidates);
-    s.lookup_bits = arena.take<int32_t>(lookup);
-    arena.take<float>(kLookupSkew);
-    s.lookup_pows = arena.take<float>(lookup);
+    s.lookup = LookupBuffers::carve(arena, lookup_batch_candidates(padded) * padded);
     return s;
   }
 };
@@ -118,8 +129,8 @@ struct LanesScratch {
   float* values;
   float* importance;
   float* bases;  // errors before the pow (for ATen's scalar tails)
-  float* pows;
-  int32_t* bits;  // the errors' 16-bit patterns (pow table)
+  // The pows (of the table or computed), and the errors' 16-bit patterns for the table.
+  LookupBuffers lookup;
 
   static LanesScratch carve(ScratchArena& arena, int64_t group_size) {
     const int64_t block = group_size * kCpuPad;
@@ -127,9 +138,7 @@ struct LanesScratch {
     s.values = arena.take<float>(block);
     s.importance = arena.take<float>(block);
     s.bases = arena.take<float>(block);
-    s.bits = arena.take<int32_t>(block);
-    arena.take<float>(kLookupSkew);
-    s.pows = arena.take<float>(block);
+    s.lookup = LookupBuffers::carve(arena, block);
     return s;
   }
 };

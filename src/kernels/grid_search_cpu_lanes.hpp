@@ -105,6 +105,8 @@ void search_group_lanes(const GridSearchProblem& problem, const float* pow_table
   const int64_t words = improvement_words(problem.candidates);
   ScratchArena arena(scratch);
   const LanesScratch buffers = LanesScratch::carve(arena, size);
+  int32_t* bits = buffers.lookup.bits;
+  float* pows = buffers.lookup.pows;
   const bool weighted = problem.importance != nullptr;
   const bool general_pow = problem.pow.kind == PowKind::General;
   const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
@@ -175,27 +177,27 @@ void search_group_lanes(const GridSearchProblem& problem, const float* pow_table
         const Vec error = quantization_error<S, V, E, G>(S::load(buffers.values + k * kWidth),
                                                          scale, zero_point, low, high);
         if (pow_table != nullptr) {
-          S::store_bits(buffers.bits + k * kWidth, S::template bits16<E>(error));
+          S::store_bits(bits + k * kWidth, S::template bits16<E>(error));
         } else {
           if (has_tails) S::store(buffers.bases + k * kWidth, error);
-          S::store(buffers.pows + k * kWidth, element_pow<S, E>(error, problem.pow));
+          S::store(pows + k * kWidth, element_pow<S, E>(error, problem.pow));
         }
       }
       if (pow_table != nullptr) {
-        look_up_pows(pow_table, buffers.bits, buffers.pows, size * kWidth);
+        look_up_pows(pow_table, bits, pows, size * kWidth);
         for_each_tail_element([&](int64_t j) {
-          buffers.pows[j] = scalar_pow<S, E>(from_bits16_scalar<E>(buffers.bits[j]), problem.pow);
+          pows[j] = scalar_pow<S, E>(from_bits16_scalar<E>(bits[j]), problem.pow);
         });
       } else if (has_tails) {
         for_each_tail_element([&](int64_t j) {
-          buffers.pows[j] = scalar_pow<S, E>(buffers.bases[j], problem.pow);
+          pows[j] = scalar_pow<S, E>(buffers.bases[j], problem.pow);
         });
       }
       const Vec error =
-          weighted ? lanes_inner_sum<S, ValueType::Float32, true>(buffers.pows,
+          weighted ? lanes_inner_sum<S, ValueType::Float32, true>(pows,
                                                                   buffers.importance, size)
                    : S::template round<E>(
-                         lanes_inner_sum<S, E, false>(buffers.pows, nullptr, size));
+                         lanes_inner_sum<S, E, false>(pows, nullptr, size));
       // strict: ties keep the wider range.
       uint32_t better = S::less_bits(error, best_error) & used_lanes;
       best = S::select_less(error, best_error, S::set1(static_cast<float>(i)), best);
