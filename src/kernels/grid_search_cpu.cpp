@@ -7,6 +7,11 @@
 // the stop, which is what the reference's loop kept.
 #include <ATen/Parallel.h>
 
+// Without it at::parallel_for runs the whole search on the calling thread (see Dependencies.cmake).
+#ifndef INTRA_OP_PARALLEL
+#error "llmc must be compiled with ATen's parallel backend (OpenMP for the torch wheel)"
+#endif
+
 #include <algorithm>
 #include <cstddef>
 #include <vector>
