@@ -25,14 +25,7 @@ if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
   set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
 endif()
 find_package(Torch REQUIRED)
-# ATen's parallel_for is a header template: it runs in parallel only in code compiled with the
-# backend the wheel was built with (OpenMP; ATen/Config.h AT_PARALLEL_OPENMP). Without -fopenmp
-# INTRA_OP_PARALLEL is undefined and every at::parallel_for of ours runs on one thread. The
-# -fopenmp objects link libgomp.so.1, the soname the wheel ships and libtorch_cpu already loads.
-# Link the wheel's own libgomp.so.1 so that the rpath names one runtime, not two that collide.
-if(NOT DEFINED OpenMP_gomp_LIBRARY AND EXISTS "${TORCH_INSTALL_PREFIX}/lib/libgomp.so.1")
-  set(OpenMP_gomp_LIBRARY "${TORCH_INSTALL_PREFIX}/lib/libgomp.so.1")
-endif()
+include(llmcOpenMP)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
