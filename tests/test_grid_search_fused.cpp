@@ -229,6 +229,56 @@ TEST_CASE("fused grid search matches the reference on long rows and many candida
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search abandons only candidates that cannot win") {
+  // Groups of 128 and 96: the kernels check a candidate's partial error every 32 (fp32 sums) or
+  // 64 (16-bit sums) values and drop it once that reaches the group's best. Cases: bench-like
+  // imatrix searches, where most candidates are dropped; groups whose second half is zero, where
+  // the partial error equals the final one (ties must still lose); and importance that turns
+  // negative in the second half, where partial errors bound nothing and dropping would be wrong.
+  const auto int4 = QuantizationArgs().num_bits(4).group_size(128).validated();
+  const auto int4_asym = QuantizationArgs().num_bits(4).symmetric(false).group_size(96).validated();
+  std::vector<std::string> failures;
+  uint64_t seed = 1300;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const auto* args : {&int4, &int4_asym}) {
+      const int64_t group = *args->group_size();
+      for (const auto& loop : {NamedOptions{"imatrix", GridSearchOptions::imatrix(), true},
+                               NamedOptions{"mse norm 2", GridSearchOptions::mse().norm(2.0), false},
+                               NamedOptions{"mse norm 3 with importance",
+                                            GridSearchOptions::mse().norm(3.0), true}}) {
+        for (const std::string data : {"random", "zero second half", "negative importance"}) {
+          if (data == "negative importance" && !loop.importance) continue;
+          at::Tensor weight = random_weight(48, 2 * group, at::kFloat, seed++);
+          if (data == "zero second half") {
+            weight = weight.view({48, 2, 2, group / 2});
+            weight.select(2, 1).zero_();
+            weight = weight.view({48, 2 * group});
+          }
+          weight = weight.to(dtype);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", *args);
+          std::optional<at::Tensor> importance;
+          if (loop.importance) {
+            importance = random_importance(weight, *args);
+            if (data == "negative importance") {
+              const at::Tensor sign = at::ones({group});
+              sign.slice(0, group / 2).fill_(-3.0);
+              importance = (*importance * sign).contiguous();
+            }
+          }
+          const std::string result = compare_backends(observed, *args, loop.options, importance);
+          if (!result.empty()) {
+            failures.push_back(std::string(c10::toString(dtype)) + " group " +
+                               std::to_string(group) + " " + loop.name + " " + data + ": " +
+                               result);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("grid search Auto backend falls back to the reference where fused is not exact") {
   const auto group = QuantizationArgs().num_bits(4).group_size(16).validated();
   const auto options = GridSearchOptions::mse();

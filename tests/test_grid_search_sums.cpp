@@ -3,6 +3,7 @@
 // spread over many binades so that any change of summation order changes the result.
 #include <ATen/ATen.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,4 +92,54 @@ TEST_CASE("fused kernels sum group errors in ATen's cascade order, row by row an
   }
   for (size_t i = 0; i < failures.size() && i < 20; ++i) UNSCOPED_INFO(failures[i]);
   CHECK(failures.size() == 0);
+}
+
+TEST_CASE("streaming sum checkpoints equal ATen's sum of the group with the rest zeroed") {
+  // What lets the kernels abandon a candidate part-way: at each checkpoint the partial sum is
+  // bit for bit the final sum of the same values followed by zeros, hence (rounded addition
+  // being monotone) no larger than the final sum of the real, non-negative values.
+  if (!llmc::test::sum_replay_supported()) {
+    WARN("SKIPPED: this CPU has no AVX2; the kernels' sum replay was not run");
+    return;
+  }
+  std::vector<std::string> failures;
+  int64_t checkpoints_checked = 0;
+  uint64_t seed = 500;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const bool weighted : {false, true}) {
+      if (weighted && dtype != at::kFloat) continue;
+      const int64_t step = llmc::test::streaming_checkpoint_step(sum_dtype(dtype), weighted);
+      for (const int64_t size : {8, 16, 32, 48, 64, 96, 128, 136, 192, 256, 496, 1008}) {
+        if (!llmc::test::streaming_sum_applies(size, sum_dtype(dtype), weighted)) continue;
+        const at::Tensor errors = spread_values(1, size, dtype, seed++);
+        std::optional<at::Tensor> importance;
+        if (weighted) importance = spread_values(1, size, at::kFloat, seed++);
+        const std::string where = std::string(c10::toString(dtype)) +
+                                  (weighted ? " weighted" : "") + " size " + std::to_string(size);
+        std::vector<float> partial(static_cast<size_t>(size / step + 1), -1.0f);
+        const float total = llmc::test::replay_streaming_sum(
+            errors.data_ptr<float>(), weighted ? importance->data_ptr<float>() : nullptr, size,
+            sum_dtype(dtype), partial.data());
+        const float expected = aten_sums(errors, importance, dtype)[0].item<float>();
+        if (total != expected) {
+          failures.push_back(where + " total: " + std::to_string(total) + " vs " +
+                             std::to_string(expected));
+        }
+        for (int64_t end = step, c = 0; end < size; end += step, ++c) {
+          const at::Tensor head = errors.clone();
+          head.slice(1, end).zero_();
+          const float zeroed = aten_sums(head, importance, dtype)[0].item<float>();
+          ++checkpoints_checked;
+          if (partial[c] != zeroed || partial[c] > total) {
+            failures.push_back(where + " checkpoint at " + std::to_string(end) + ": " +
+                               std::to_string(partial[c]) + " vs " + std::to_string(zeroed));
+          }
+        }
+      }
+    }
+  }
+  INFO(checkpoints_checked << " checkpoints");
+  CHECK(checkpoints_checked > 20);
+  for (size_t i = 0; i < failures.size() && i < 20; ++i) UNSCOPED_INFO(failures[i]);
+  CHECK(failures.empty());
 }

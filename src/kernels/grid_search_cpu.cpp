@@ -63,6 +63,15 @@ int64_t next_round_end(const GridSearchProblem& problem, int64_t evaluated,
   return std::min(end, problem.candidates);
 }
 
+// Whether every error term is >= 0, so that a partial sum bounds the total from below: errors
+// are, and so are their products with importance that has no negative (or NaN) entry.
+bool terms_nonnegative(const GridSearchProblem& problem) {
+  if (problem.importance == nullptr) return true;
+  const int64_t count = problem.importance_rows * problem.group_size;
+  return std::all_of(problem.importance, problem.importance + count,
+                     [](float value) { return value >= 0.0f; });
+}
+
 }  // namespace
 
 void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* best_max) {
@@ -87,6 +96,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   round.best_error = best_error.data();
   round.best = best.data();
   round.improved_bits = improved_bits.data();
+  round.abandon_losing = terms_nonnegative(problem);
   int64_t last_improvement = -1;
   int64_t stop = -1;
   while (round.last_candidate < problem.candidates && stop < 0) {

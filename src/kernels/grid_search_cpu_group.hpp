@@ -323,6 +323,10 @@ template <ValueType T>
 class StreamingSum {
  public:
   static constexpr int64_t kVecNumel = T == ValueType::Float32 ? kSumLanes : 2 * kSumLanes;
+  // Every 4 loads the four registers are back in place, so total() there is exactly the total
+  // the sum would end with if every remaining value were 0 (x + 0 == x). Rounded addition is
+  // monotone in each operand, so with values >= 0 that is a lower bound of the final total.
+  static constexpr int64_t kCheckpointElements = 4 * kVecNumel;
   static bool applies(int64_t size) {
     return size >= kVecNumel && size % kVecNumel == 0 && size / kVecNumel < 64;
   }
@@ -374,6 +378,20 @@ class StreamingSum {
   __m256 a2_ = _mm256_setzero_ps();
   __m256 a3_ = _mm256_setzero_ps();
 };
+
+// Streams `size` values into `sum` in steps of Sum::kCheckpointElements: add(begin, end) adds
+// values [begin, end), and between steps go_on(sum.total()), given the lower bound of the final
+// total, may abandon the rest by returning false. Returns whether every value was added.
+template <class Sum, class Add, class GoOn>
+LLMC_KERNEL_INLINE bool stream_with_checkpoints(Sum& sum, int64_t size, Add&& add, GoOn&& go_on) {
+  for (int64_t begin = 0; begin < size; begin += Sum::kCheckpointElements) {
+    const int64_t end =
+        begin + Sum::kCheckpointElements < size ? begin + Sum::kCheckpointElements : size;
+    add(begin, end);
+    if (end < size && !go_on(sum.total())) return false;
+  }
+  return true;
+}
 
 // ---- groups ------------------------------------------------------------------------------------
 
@@ -496,22 +514,40 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
       for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
         float error;
         if (stream) {
+          // A candidate whose partial error already reaches the best cannot win (strict '<'):
+          // the rest of its group is skipped, and its improvement bit stays 0, as it would.
+          const GroupQParams qparams = qparams_of(i);
+          const auto go_on = [&](float partial) {
+            return !round.abandon_losing || partial < best_error;
+          };
           if (weighted) {
             StreamingSum<ValueType::Float32> sum(size);
-            quantization_errors<S, V, E, G>(values, padded, qparams_of(i), problem.quant, true,
-                                            problem.pow, [&](int64_t k, typename S::Vec e) {
-                                              S::for_each_piece(
-                                                  S::mul(e, S::load(importance + k)),
-                                                  [&](__m256 piece) { sum.add_piece(piece); });
-                                            });
+            const bool whole = stream_with_checkpoints(
+                sum, size,
+                [&](int64_t begin, int64_t end) {
+                  quantization_errors<S, V, E, G>(
+                      values + begin, end - begin, qparams, problem.quant, true, problem.pow,
+                      [&](int64_t k, typename S::Vec e) {
+                        S::for_each_piece(S::mul(e, S::load(importance + begin + k)),
+                                          [&](__m256 piece) { sum.add_piece(piece); });
+                      });
+                },
+                go_on);
+            if (!whole) continue;
             error = sum.total();
           } else {
             StreamingSum<E> sum(size);
-            quantization_errors<S, V, E, G>(values, padded, qparams_of(i), problem.quant, true,
-                                            problem.pow, [&](int64_t, typename S::Vec e) {
-                                              S::for_each_piece(
-                                                  e, [&](__m256 piece) { sum.add_piece(piece); });
-                                            });
+            const bool whole = stream_with_checkpoints(
+                sum, size,
+                [&](int64_t begin, int64_t end) {
+                  quantization_errors<S, V, E, G>(
+                      values + begin, end - begin, qparams, problem.quant, true, problem.pow,
+                      [&](int64_t, typename S::Vec e) {
+                        S::for_each_piece(e, [&](__m256 piece) { sum.add_piece(piece); });
+                      });
+                },
+                [&](float partial) { return go_on(round_scalar<S, E>(partial)); });
+            if (!whole) continue;
             error = round_scalar<S, E>(sum.total());
           }
         } else {

@@ -23,6 +23,9 @@ struct SearchRound {
   // Per group, improvement_words(problem.candidates) words: bit i is set when candidate i
   // strictly improved on the group's best so far (zeroed by the driver).
   uint64_t* improved_bits = nullptr;
+  // Whether a candidate may be abandoned once its partial error reaches the group's best: exact
+  // only when every summed term is >= 0, so not with negative importance.
+  bool abandon_losing = false;
 };
 
 // Runs `round` on groups [begin, end) and writes each group's best range so far into

@@ -1,6 +1,6 @@
 // The grid search kernels' replay of ATen's cascade_sum, exposed to the tests: the group-at-a-
-// time sum (aten_inner_sum) and the one-group-per-lane sum (lanes_inner_sum), run with the AVX2
-// policy. Implemented in sum_replay_avx2.cpp, the only test file built with -mavx2, which
+// time sum (aten_inner_sum), the one-group-per-lane sum (lanes_inner_sum) and the streaming sum
+// with its checkpoints (StreamingSum), run with the AVX2 policy. Implemented in sum_replay_avx2.cpp, the only test file built with -mavx2, which
 // includes no ATen or Catch2 header (their inline functions must not be compiled for AVX2).
 #pragma once
 
@@ -24,5 +24,14 @@ float replay_group_sum(const float* errors, const float* importance, int64_t siz
 int64_t sum_replay_lanes();
 void replay_lanes_sum(const float* errors, const float* importance, int64_t size, SumDtype dtype,
                       float* out);
+
+// The streaming sum the kernels build while they produce a candidate's errors (StreamingSum),
+// for sizes where it applies (streaming_sum_applies). It returns the final sum as
+// replay_group_sum would and writes, at every checkpoint (each streaming_checkpoint_step
+// values, before the end), the sum so far: the candidate's lower bound there.
+bool streaming_sum_applies(int64_t size, SumDtype dtype, bool weighted);
+int64_t streaming_checkpoint_step(SumDtype dtype, bool weighted);
+float replay_streaming_sum(const float* errors, const float* importance, int64_t size,
+                           SumDtype dtype, float* checkpoint_sums);
 
 }  // namespace llmc::test

@@ -27,6 +27,40 @@ void lanes_sum(const float* errors, const float* importance, int64_t size, float
   Avx2::store(out, total);
 }
 
+// Sum type T (fp32 when weighted); `finish` is how the kernel compares a sum (rounded to E
+// without importance).
+template <ValueType T, class Finish>
+float streaming_sum(const float* errors, const float* importance, int64_t size,
+                    float* checkpoint_sums, const Finish& finish) {
+  kernels::StreamingSum<T> sum(size);
+  int64_t checkpoint = 0;
+  kernels::stream_with_checkpoints(
+      sum, size,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t k = begin; k < end; k += Avx2::kWidth) {
+          __m256 piece = _mm256_loadu_ps(errors + k);
+          if (importance != nullptr) piece = _mm256_mul_ps(piece, _mm256_loadu_ps(importance + k));
+          sum.add_piece(piece);
+        }
+      },
+      [&](float partial) {
+        checkpoint_sums[checkpoint++] = finish(partial);
+        return true;
+      });
+  return finish(sum.total());
+}
+
+template <ValueType E>
+float streaming_sum_of(const float* errors, const float* importance, int64_t size,
+                       float* checkpoint_sums) {
+  if (importance != nullptr) {
+    return streaming_sum<ValueType::Float32>(errors, importance, size, checkpoint_sums,
+                                             [](float sum) { return sum; });
+  }
+  return streaming_sum<E>(errors, nullptr, size, checkpoint_sums,
+                          [](float sum) { return kernels::round_scalar<Avx2, E>(sum); });
+}
+
 }  // namespace
 
 bool sum_replay_supported() {
@@ -59,6 +93,33 @@ void replay_lanes_sum(const float* errors, const float* importance, int64_t size
       break;
   }
   lanes_sum<ValueType::Float32>(errors, importance, size, out);
+}
+
+bool streaming_sum_applies(int64_t size, SumDtype dtype, bool weighted) {
+  if (weighted || dtype == SumDtype::Float32) {
+    return kernels::StreamingSum<ValueType::Float32>::applies(size);
+  }
+  return kernels::StreamingSum<ValueType::BFloat16>::applies(size);  // as for Float16
+}
+
+int64_t streaming_checkpoint_step(SumDtype dtype, bool weighted) {
+  if (weighted || dtype == SumDtype::Float32) {
+    return kernels::StreamingSum<ValueType::Float32>::kCheckpointElements;
+  }
+  return kernels::StreamingSum<ValueType::BFloat16>::kCheckpointElements;
+}
+
+float replay_streaming_sum(const float* errors, const float* importance, int64_t size,
+                           SumDtype dtype, float* checkpoint_sums) {
+  switch (dtype) {
+    case SumDtype::Float16:
+      return streaming_sum_of<ValueType::Float16>(errors, importance, size, checkpoint_sums);
+    case SumDtype::BFloat16:
+      return streaming_sum_of<ValueType::BFloat16>(errors, importance, size, checkpoint_sums);
+    case SumDtype::Float32:
+      break;
+  }
+  return streaming_sum_of<ValueType::Float32>(errors, importance, size, checkpoint_sums);
 }
 
 }  // namespace llmc::test
