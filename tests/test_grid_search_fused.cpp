@@ -9,6 +9,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <exception>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -277,6 +279,73 @@ TEST_CASE("fused grid search abandons only candidates that cannot win") {
   }
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search starts from ATen's amin and amax, signed zeros included") {
+  // The kernel's own min/max pass (no candidates: the range it returns is where it starts)
+  // against at::amin / at::amax bit for bit: group sizes with and without a vector tail, groups
+  // of +0 and -0 mixed, all -0, zeros at either end of the range.
+  const auto no_candidates = GridSearchOptions::mse().maxshrink(0.0);
+  std::vector<std::string> failures;
+  uint64_t seed = 1700;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const int64_t group : {16, 17, 40, 128, 1000}) {
+      const auto args = QuantizationArgs().num_bits(4).group_size(group).validated();
+      at::Tensor weight = random_weight(12, 2 * group, at::kFloat, seed++);
+      weight[1].slice(0, 0, group).fill_(-0.0);                     // all -0
+      weight[2].slice(0, 0, group).zero_();
+      weight[2].slice(0, 0, group).slice(0, 0, group, 3).fill_(-0.0);  // +0 and -0
+      weight[3] = weight[3].abs();
+      weight[3][group / 2] = -0.0;                                     // min is a zero
+      weight[4] = -weight[4].abs();
+      weight[4][group - 1] = 0.0;                                      // max is a zero
+      weight[4][0] = -0.0;
+      weight = weight.to(dtype);
+      const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+      const auto [min_val, max_val] =
+          llmc::fused_grid_search(observed, args, no_candidates, std::nullopt);
+      const auto bits = [](const at::Tensor& t) {
+        return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
+      };
+      const int64_t differ = bits(min_val).ne(bits(at::amin(observed, {0, -1}))).sum().item<int64_t>() +
+                             bits(max_val).ne(bits(at::amax(observed, {0, -1}))).sum().item<int64_t>();
+      if (differ != 0) {
+        failures.push_back(std::string(c10::toString(dtype)) + " group " + std::to_string(group) +
+                           ": " + std::to_string(differ) + " bounds differ");
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search rejects NaN and infinite weights as the reference does") {
+  const auto args = QuantizationArgs().num_bits(4).group_size(40).validated();
+  for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()}) {
+      for (const int64_t position : {3, 37}) {  // in the vector part, in the scalar tail
+        at::Tensor weight = random_weight(4, 80, at::kFloat, 1800);
+        weight[2][40 + position] = bad;
+        weight = weight.to(dtype);
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+        INFO(c10::toString(dtype) << " " << bad << " at " << position);
+        std::string reference_error;
+        try {
+          llmc::grid_search_mse(observed, args,
+                                GridSearchOptions::mse().backend(GridSearchBackend::Reference),
+                                std::nullopt);
+        } catch (const std::exception& e) {
+          reference_error = e.what();
+        }
+        CHECK_FALSE(reference_error.empty());
+        CHECK_THROWS_WITH(llmc::fused_grid_search(observed, args, GridSearchOptions::mse(),
+                                                  std::nullopt),
+                          reference_error);
+      }
+    }
+  }
 }
 
 TEST_CASE("grid search Auto backend falls back to the reference where fused is not exact") {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 #include <llmc/error.hpp>
 #include <llmc/quant/qparams.hpp>
 #include <sstream>
@@ -249,15 +250,6 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
     throw Error("fused_grid_search: " + *reason);
   }
   const QuantizationArgs search_args = search_args_of(args);
-  // The reference's own ops, so the starting range is bit-identical (x dtype, p as float).
-  const at::Tensor min_val = (at::amin(observed, {0, -1}) * options.expand()).contiguous();
-  const at::Tensor max_val = (at::amax(observed, {0, -1}) * options.expand()).contiguous();
-  if (!at::isfinite(min_val).all().logical_and(at::isfinite(max_val).all()).item<bool>()) {
-    calculate_qparams(min_val, max_val, search_args);  // throws the reference's error
-  }
-  const int64_t candidates = options.num_candidates();
-  if (candidates == 0) return {min_val.clone(), max_val.clone()};
-
   const c10::ScalarType dtype = observed.scalar_type();
   const c10::ScalarType error_dtype = options.error_in_fp32() ? at::kFloat : dtype;
   GridSearchProblem problem;
@@ -265,6 +257,41 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
   problem.group_size = observed.size(-1);
   problem.groups = observed.numel() / problem.group_size;
   problem.observed = observed.data_ptr();
+  problem.sleef_avx512 = at::get_cpu_capability() == "AVX512";
+
+  // The starting range: amin/amax over the group (exact, so the kernel's one pass on CPU gives
+  // the same values), then the reference's own `* expand` in the weight dtype.
+  at::Tensor group_min;
+  at::Tensor group_max;
+  if (observed.is_cpu()) {
+    const auto sizes = observed.sizes();
+    const std::vector<int64_t> range_shape(sizes.begin() + 1, sizes.end() - 1);
+    group_min = at::empty(range_shape, observed.options());
+    group_max = at::empty(range_shape, observed.options());
+    kernels::group_ranges_cpu(problem, group_min.data_ptr(), group_max.data_ptr());
+    // Which zero at::amin / at::amax return among +0 and -0 depends on their reduction order:
+    // groups whose range ends at zero (all-zero ones, say) take ATen's, from the same call on
+    // just those groups (a row's reduction order does not depend on the other rows).
+    const at::Tensor zero_ended =
+        group_min.eq(0).logical_or(group_max.eq(0)).view({-1}).nonzero().view({-1});
+    if (zero_ended.numel() > 0) {
+      const at::Tensor groups =
+          observed.view({problem.groups, problem.group_size}).index_select(0, zero_ended);
+      group_min.view({-1}).index_copy_(0, zero_ended, at::amin(groups.unsqueeze(0), {0, -1}));
+      group_max.view({-1}).index_copy_(0, zero_ended, at::amax(groups.unsqueeze(0), {0, -1}));
+    }
+  } else {
+    group_min = at::amin(observed, {0, -1});
+    group_max = at::amax(observed, {0, -1});
+  }
+  const at::Tensor min_val = (group_min * options.expand()).contiguous();
+  const at::Tensor max_val = (group_max * options.expand()).contiguous();
+  if (!at::isfinite(min_val).all().logical_and(at::isfinite(max_val).all()).item<bool>()) {
+    calculate_qparams(min_val, max_val, search_args);  // throws the reference's error
+  }
+  const int64_t candidates = options.num_candidates();
+  if (candidates == 0) return {min_val.clone(), max_val.clone()};
+
   problem.initial_min = min_val.data_ptr();
   problem.initial_max = max_val.data_ptr();
   at::Tensor importance_storage;
@@ -280,7 +307,6 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
   problem.error_in_fp32 = options.error_in_fp32();
   problem.best_error_init = finfo_of(error_dtype, /*eps=*/false);
   problem.pow = pow_spec(error_dtype, options.norm());
-  problem.sleef_avx512 = at::get_cpu_capability() == "AVX512";
   std::vector<ScalarRange> tails;
   if (observed.is_cpu() && problem.pow.kind == PowKind::General) {
     tails = scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);

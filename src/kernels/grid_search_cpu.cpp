@@ -74,6 +74,14 @@ bool terms_nonnegative(const GridSearchProblem& problem) {
 
 }  // namespace
 
+void group_ranges_cpu(const GridSearchProblem& problem, void* min_out, void* max_out) {
+  const auto ranges = problem.sleef_avx512 ? group_ranges_avx512 : group_ranges_avx2;
+  const int64_t grain = std::max<int64_t>(1, 32768 / problem.group_size);
+  at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
+    ranges(problem, begin, end, min_out, max_out);
+  });
+}
+
 void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* best_max) {
   const bool avx512 = problem.sleef_avx512;
   const SearchGroupsFn search =

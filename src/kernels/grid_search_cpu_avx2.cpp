@@ -2,6 +2,7 @@
 // Built with -mavx2 -mf16c -ffp-contract=off (CMakeLists.txt); only called after ATen has
 // reported that capability.
 #include "grid_search_cpu_avx2.hpp"
+#include "grid_search_cpu_ranges.hpp"
 #include "grid_search_cpu_select.hpp"
 
 namespace llmc::kernels {
@@ -12,6 +13,11 @@ SearchGroupsFn search_groups_avx2(const GridSearchProblem& problem) {
 
 void fill_pow_table_avx2(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx2>(problem, table);
+}
+
+void group_ranges_avx2(const GridSearchProblem& problem, int64_t begin, int64_t end,
+                       void* min_out, void* max_out) {
+  group_ranges_for<Avx2>(problem, begin, end, min_out, max_out);
 }
 
 }  // namespace llmc::kernels

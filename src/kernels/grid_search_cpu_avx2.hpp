@@ -45,6 +45,18 @@ struct Avx2 {
   // As the scalar `a < b ? a : b` / `a > b ? a : b`: the second operand unless the compare holds.
   static Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  // Of NaN-free lanes.
+  static float reduce_min(Vec v) {
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_min_ss(m, _mm_shuffle_ps(m, m, 1)));
+  }
+  static float reduce_max(Vec v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+  }
+  static bool any_nan(Vec v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
   // Lane-wise `a < b ? if_less : otherwise` (false for NaN), and the lanes where a < b as bits.
   static Vec select_less(Vec a, Vec b, Vec if_less, Vec otherwise) {
     return select(_mm256_cmp_ps(a, b, _CMP_LT_OQ), if_less, otherwise);

@@ -1,6 +1,7 @@
 // The CPU grid search on AVX-512 (16 floats per vector), for hosts where ATen runs its AVX512
 // kernels. Built with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mf16c -ffp-contract=off
 // (CMakeLists.txt); only called after ATen has reported that capability.
+#include "grid_search_cpu_ranges.hpp"
 #include "grid_search_cpu_select.hpp"
 
 // Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
@@ -34,6 +35,10 @@ struct Avx512 {
   // As the scalar `a < b ? a : b` / `a > b ? a : b`: the second operand unless the compare holds.
   static Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
   static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  // Of NaN-free lanes.
+  static float reduce_min(Vec v) { return _mm512_reduce_min_ps(v); }
+  static float reduce_max(Vec v) { return _mm512_reduce_max_ps(v); }
+  static bool any_nan(Vec v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
   // Lane-wise `a < b ? if_less : otherwise` (false for NaN), and the lanes where a < b as bits.
   static Vec select_less(Vec a, Vec b, Vec if_less, Vec otherwise) {
     return _mm512_mask_mov_ps(otherwise, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), if_less);
@@ -168,6 +173,11 @@ SearchGroupsFn search_groups_avx512(const GridSearchProblem& problem) {
 
 void fill_pow_table_avx512(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx512>(problem, table);
+}
+
+void group_ranges_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
+                         void* min_out, void* max_out) {
+  group_ranges_for<Avx512>(problem, begin, end, min_out, max_out);
 }
 
 }  // namespace llmc::kernels
