@@ -9,6 +9,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <sstream>
@@ -245,7 +246,8 @@ TEST_CASE("fused grid search abandons only candidates that cannot win") {
     for (const auto* args : {&int4, &int4_asym}) {
       const int64_t group = *args->group_size();
       for (const auto& loop : {NamedOptions{"imatrix", GridSearchOptions::imatrix(), true},
-                               NamedOptions{"mse norm 2", GridSearchOptions::mse().norm(2.0), false},
+                               NamedOptions{"mse norm 2", GridSearchOptions::mse().norm(2.0),
+                                            false},
                                NamedOptions{"mse norm 3 with importance",
                                             GridSearchOptions::mse().norm(3.0), true}}) {
         for (const std::string data : {"random", "zero second half", "negative importance"}) {
@@ -307,14 +309,46 @@ TEST_CASE("fused grid search starts from ATen's amin and amax, signed zeros incl
       const auto bits = [](const at::Tensor& t) {
         return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
       };
-      const int64_t differ = bits(min_val).ne(bits(at::amin(observed, {0, -1}))).sum().item<int64_t>() +
-                             bits(max_val).ne(bits(at::amax(observed, {0, -1}))).sum().item<int64_t>();
+      const auto count_differ = [&](const at::Tensor& got, const at::Tensor& expected) {
+        return bits(got).ne(bits(expected)).sum().item<int64_t>();
+      };
+      const int64_t differ = count_differ(min_val, at::amin(observed, {0, -1})) +
+                             count_differ(max_val, at::amax(observed, {0, -1}));
       if (differ != 0) {
         failures.push_back(std::string(c10::toString(dtype)) + " group " + std::to_string(group) +
                            ": " + std::to_string(differ) + " bounds differ");
       }
     }
   }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search takes ATen's signed zero for one long zero-ended group among many") {
+  // A lone group of 40000 values reduced by itself would be split between threads by ATen (one
+  // output: two-pass reduction), unlike the same row reduced among others.
+  const auto args =
+      QuantizationArgs().num_bits(8).strategy(QuantizationStrategy::Channel).validated();
+  const int previous_threads = at::get_num_threads();
+  at::set_num_threads(2);
+  std::vector<std::string> failures;
+  for (uint64_t seed = 1900; seed < 1906; ++seed) {
+    at::Tensor weight = random_weight(3, 40000, at::kFloat, seed).abs() + 0.01;
+    at::manual_seed(seed);
+    weight[1] = at::where(at::rand({40000}) < 0.5, at::zeros({40000}), weight[1]);
+    weight[1] = at::where(at::rand({40000}) < 0.5, weight[1], -weight[1]);  // zeros get signs
+    weight[1].masked_fill_(weight[1].ne(0), 1.0);
+    const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+    const auto [min_val, max_val] = llmc::fused_grid_search(
+        observed, args, GridSearchOptions::mse().maxshrink(0.0), std::nullopt);
+    const at::Tensor expected = at::amin(observed, {0, -1});
+    if (!min_val.view(at::kInt).equal(expected.view(at::kInt))) {
+      failures.push_back("seed " + std::to_string(seed) + ": min of row 1 " +
+                         std::to_string(std::signbit(min_val[1].item<float>())) + " vs " +
+                         std::to_string(std::signbit(expected[1].item<float>())));
+    }
+  }
+  at::set_num_threads(previous_threads);
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
 }

@@ -275,10 +275,17 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
     const at::Tensor zero_ended =
         group_min.eq(0).logical_or(group_max.eq(0)).view({-1}).nonzero().view({-1});
     if (zero_ended.numel() > 0) {
+      // A single output would make ATen split the row between threads (its two-pass
+      // reduction), which the full tensor's reduction did not: a lone group goes in twice.
+      const int64_t count = zero_ended.numel();
+      const at::Tensor rows =
+          count == 1 && problem.groups > 1 ? zero_ended.repeat({2}) : zero_ended;
       const at::Tensor groups =
-          observed.view({problem.groups, problem.group_size}).index_select(0, zero_ended);
-      group_min.view({-1}).index_copy_(0, zero_ended, at::amin(groups.unsqueeze(0), {0, -1}));
-      group_max.view({-1}).index_copy_(0, zero_ended, at::amax(groups.unsqueeze(0), {0, -1}));
+          observed.view({problem.groups, problem.group_size}).index_select(0, rows).unsqueeze(0);
+      const at::Tensor aten_min = at::amin(groups, {0, -1}).narrow(0, 0, count);
+      const at::Tensor aten_max = at::amax(groups, {0, -1}).narrow(0, 0, count);
+      group_min.view({-1}).index_copy_(0, zero_ended, aten_min);
+      group_max.view({-1}).index_copy_(0, zero_ended, aten_max);
     }
   } else {
     group_min = at::amin(observed, {0, -1});

@@ -1,7 +1,8 @@
 // The grid search kernels' replay of ATen's cascade_sum, exposed to the tests: the group-at-a-
 // time sum (aten_inner_sum), the one-group-per-lane sum (lanes_inner_sum) and the streaming sum
-// with its checkpoints (StreamingSum), run with the AVX2 policy. Implemented in sum_replay_avx2.cpp, the only test file built with -mavx2, which
-// includes no ATen or Catch2 header (their inline functions must not be compiled for AVX2).
+// with its checkpoints (StreamingSum), run with the AVX2 policy. Implemented in
+// sum_replay_avx2.cpp, the only test file built with -mavx2, which includes no ATen or Catch2
+// header (their inline functions must not be compiled for AVX2).
 #pragma once
 
 #include <cstdint>
