@@ -232,6 +232,50 @@ TEST_CASE("fused grid search matches the reference on long rows and many candida
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search looks up int2 to int4 levels exactly as the reference computes them") {
+  // Int grids of at most 16 levels in groups of more than 64 values take each level's
+  // dequantized value from a per-candidate table (a permute) instead of a multiply and
+  // roundings per element; 8-bit grids keep the per-element ops. Groups of 128 and 256 (the
+  // bench's W4 g128 and the pipelined pow-table lookup), every dtype and loop, symmetric and
+  // asymmetric, and more than 32768 values at 1 and 3 threads so that ATen's pow left scalar
+  // tails inside the groups.
+  std::vector<std::string> failures;
+  int64_t compared = 0;
+  uint64_t seed = 1700;
+  const int previous_threads = at::get_num_threads();
+  for (const int64_t bits : {2, 3, 4, 8}) {
+    for (const bool symmetric : {true, false}) {
+      for (const int64_t group : {128, 256}) {
+        const auto args =
+            QuantizationArgs().num_bits(bits).symmetric(symmetric).group_size(group).validated();
+        for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+          for (const auto& loop : loop_cases()) {
+            const bool with_tails = seed % 4 == 0;
+            at::set_num_threads(with_tails && seed % 8 == 0 ? 1 : (with_tails ? 3 : previous_threads));
+            const int64_t rows = with_tails ? 263 : 12;
+            const at::Tensor weight = random_weight(rows, 2 * group, dtype, seed++);
+            const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+            std::optional<at::Tensor> importance;
+            if (loop.importance) importance = random_importance(weight, args);
+            const std::string result = compare_backends(observed, args, loop.options, importance);
+            ++compared;
+            if (!result.empty()) {
+              failures.push_back("int" + std::to_string(bits) + (symmetric ? " sym" : " asym") +
+                                 " group " + std::to_string(group) + " " +
+                                 c10::toString(dtype) + " " + loop.name +
+                                 (with_tails ? " (pow tails)" : "") + ": " + result);
+            }
+          }
+        }
+      }
+    }
+  }
+  at::set_num_threads(previous_threads);
+  INFO(compared << " cases");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search abandons only candidates that cannot win") {
   // Groups of 128 and 96: the kernels check a candidate's partial error every 32 (fp32 sums) or
   // 64 (16-bit sums) values and drop it once that reaches the group's best. Cases: bench-like

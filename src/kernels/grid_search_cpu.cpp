@@ -6,6 +6,8 @@
 // when the rule fires inside a round each group's range is that of its last improvement before
 // the stop, which is what the reference's loop kept.
 #include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
 
 // Without it at::parallel_for runs the whole search on the calling thread (see Dependencies.cmake).
 #ifndef INTRA_OP_PARALLEL
@@ -72,6 +74,17 @@ bool terms_nonnegative(const GridSearchProblem& problem) {
                      [](float value) { return value >= 0.0f; });
 }
 
+// The 16-bit patterns of a pow table's values, which are exactly representable in the
+// 16-bit error dtype (fill_pow_table rounded them to it).
+std::vector<uint16_t> pow_table_bits(ValueType error_type, const std::vector<float>& values) {
+  std::vector<uint16_t> bits(values.size());
+  for (size_t b = 0; b < values.size(); ++b) {
+    bits[b] = error_type == ValueType::BFloat16 ? c10::BFloat16(values[b]).x
+                                                : c10::Half(values[b]).x;
+  }
+  return bits;
+}
+
 }  // namespace
 
 void group_ranges_cpu(const GridSearchProblem& problem, void* min_out, void* max_out) {
@@ -86,12 +99,16 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   const bool avx512 = problem.sleef_avx512;
   const SearchGroupsFn search =
       avx512 ? search_groups_avx512(problem) : search_groups_avx2(problem);
-  std::vector<float> pow_table;
+  std::vector<float> pow_values;
+  std::vector<uint16_t> pow_bits;
+  PowTable table;
   if (uses_pow_table(problem)) {
-    pow_table.resize(kPowTableSize);
-    (avx512 ? fill_pow_table_avx512 : fill_pow_table_avx2)(problem, pow_table.data());
+    pow_values.resize(kPowTableSize);
+    (avx512 ? fill_pow_table_avx512 : fill_pow_table_avx2)(problem, pow_values.data());
+    pow_bits = pow_table_bits(problem.value_type, pow_values);
+    table.values = pow_values.data();
+    table.bits = pow_bits.data();
   }
-  const float* table = pow_table.empty() ? nullptr : pow_table.data();
   const int64_t words = improvement_words(problem.candidates);
   std::vector<uint64_t> improved_bits(static_cast<size_t>(problem.groups * words), 0);
   std::vector<float> best_error(static_cast<size_t>(problem.groups), problem.best_error_init);

@@ -146,6 +146,28 @@ struct Avx2 {
   static void store_bits(int32_t* p, __m256i bits) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bits);
   }
+  // The 16-bit patterns of non-negative 16-bit T values held as floats, stored as 8 words.
+  template <ValueType T>
+  static void store_bits16(uint16_t* p, Vec v) {
+    __m128i words;
+    if constexpr (T == ValueType::BFloat16) {
+      const __m256i bits = _mm256_srli_epi32(_mm256_castps_si256(v), 16);
+      words = _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
+    } else {
+      words = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), words);
+  }
+
+  // The level table entry (k & 15) for each lane's integral value k (clamped, so in the
+  // table's range), rounded half to even as torch.round: levels[0] holds entries 0-7,
+  // levels[1] entries 8-15, chosen by bit 3 of k.
+  static Vec look_up_level(const Vec* levels, Vec v) {
+    const __m256i k = _mm256_cvttps_epi32(round_int(v));
+    const Vec low = _mm256_permutevar8x32_ps(levels[0], k);
+    const Vec high = _mm256_permutevar8x32_ps(levels[1], k);
+    return _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32(k, 28)));
+  }
 
   // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are
   // NaN, below 2^-6 they round to a multiple of 2^-9, above to 3 mantissa bits, half to even.

@@ -26,7 +26,20 @@ namespace llmc::kernels {
 namespace {
 
 // How clamped values reach the quantized grid; the symmetric int grid skips the zero point.
-enum class Grid { IntSymmetric, IntAsymmetric, Fp8, Fp4 };
+// The *Levels int grids (at most 16 levels: int4 and narrower, group layout only) look each
+// level's dequantized value up in a per-candidate table of one or two vectors (a permute)
+// instead of recomputing it per element (a multiply and one or two roundings to the weight
+// dtype): the table holds exactly those values, computed by the same ops.
+enum class Grid { IntSymmetric, IntAsymmetric, IntSymmetricLevels, IntAsymmetricLevels, Fp8, Fp4 };
+
+constexpr bool is_asymmetric(Grid g) {
+  return g == Grid::IntAsymmetric || g == Grid::IntAsymmetricLevels;
+}
+constexpr bool is_level_grid(Grid g) {
+  return g == Grid::IntSymmetricLevels || g == Grid::IntAsymmetricLevels;
+}
+// The most levels a level table holds.
+constexpr int64_t kMaxLevels = 16;
 
 inline float float_from_bits(uint32_t bits) {
   float value;
@@ -124,31 +137,76 @@ LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSp
   return S::template round_finite<E>(S::pow(base, S::set1(pow.exponent)));
 }
 
+// One candidate's qparams as vectors (lane by lane, or the same in every lane), and for the
+// level grids its table: parts[p] lane l holds the dequantized value of the level k with
+// k ≡ p * kWidth + l (mod 16), q_min <= k < q_min + 16 (the index the permute reads from the
+// integer's low bits).
+template <class S>
+struct CandidateVecs {
+  typename S::Vec scale;
+  typename S::Vec zero_point;
+  typename S::Vec levels[kMaxLevels / S::kWidth];
+};
+
+// The levels k of a level table's entries, as floats in table order (see CandidateVecs).
+struct LevelIntegers {
+  float k[kMaxLevels];
+  explicit LevelIntegers(const QuantSpec& quant) {
+    const auto q_min = static_cast<int64_t>(quant.q_min);
+    for (int64_t j = 0; j < kMaxLevels; ++j) {
+      k[j] = static_cast<float>(q_min + ((j - q_min) & (kMaxLevels - 1)));
+    }
+  }
+};
+
+// A group's candidate with the same qparams in every lane; for level grids, its table:
+// (k - zero_point) then * scale, each rounded to V as fake_quantize_value does.
+template <class S, ValueType V, Grid G>
+LLMC_KERNEL_INLINE CandidateVecs<S> candidate_vecs(GroupQParams qparams,
+                                                   const LevelIntegers& integers) {
+  CandidateVecs<S> c;
+  c.scale = S::set1(qparams.scale);
+  c.zero_point = S::set1(qparams.zero_point);
+  if constexpr (is_level_grid(G)) {
+    for (int64_t p = 0; p < kMaxLevels / S::kWidth; ++p) {
+      typename S::Vec level = S::load(integers.k + p * S::kWidth);
+      if constexpr (is_asymmetric(G)) level = S::template round_finite<V>(S::sub(level, c.zero_point));
+      c.levels[p] = S::template round_finite<V>(S::mul(level, c.scale));
+    }
+  }
+  return c;
+}
+
 // |fake_quantize(x) - x| rounded to E, lane by lane (each lane may have its own qparams).
 // Every value is finite here (the range is, and the scale is at least eps), so the roundings
 // need no NaN case.
 template <class S, ValueType V, ValueType E, Grid G>
-LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x, typename S::Vec scale,
-                                                      typename S::Vec zero_point,
+LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x,
+                                                      const CandidateVecs<S>& candidate,
                                                       typename S::Vec low,
                                                       typename S::Vec high) {
   using Vec = typename S::Vec;
-  Vec v = S::template round_finite<V>(S::div(x, scale));
-  if constexpr (G == Grid::IntAsymmetric) {
-    v = S::template round_finite<V>(S::add(v, zero_point));
+  Vec v = S::template round_finite<V>(S::div(x, candidate.scale));
+  if constexpr (is_asymmetric(G)) {
+    v = S::template round_finite<V>(S::add(v, candidate.zero_point));
   }
   v = S::clamp(v, low, high);
-  if constexpr (G == Grid::Fp8) {
-    v = S::round_fp8_e4m3(v);
-  } else if constexpr (G == Grid::Fp4) {
-    v = S::round_fp4_e2m1(v);
+  if constexpr (is_level_grid(G)) {
+    // The level's integer (half to even, as torch.round) picks its dequantized value.
+    v = S::look_up_level(candidate.levels, v);
   } else {
-    v = S::round_int(v);
+    if constexpr (G == Grid::Fp8) {
+      v = S::round_fp8_e4m3(v);
+    } else if constexpr (G == Grid::Fp4) {
+      v = S::round_fp4_e2m1(v);
+    } else {
+      v = S::round_int(v);
+    }
+    if constexpr (is_asymmetric(G)) {
+      v = S::template round_finite<V>(S::sub(v, candidate.zero_point));
+    }
+    v = S::template round_finite<V>(S::mul(v, candidate.scale));
   }
-  if constexpr (G == Grid::IntAsymmetric) {
-    v = S::template round_finite<V>(S::sub(v, zero_point));
-  }
-  v = S::template round_finite<V>(S::mul(v, scale));
   // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
   return S::abs(S::template round_finite<E>(S::sub(v, x)));
 }
@@ -157,15 +215,14 @@ LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x, typenam
 // group (padding is 0), handed to sink(k, vector at element k).
 template <class S, ValueType V, ValueType E, Grid G, class Sink>
 LLMC_KERNEL_INLINE void quantization_errors(const float* values, int64_t padded,
-                                            GroupQParams qparams, const QuantSpec& quant,
-                                            bool with_pow, const PowSpec& pow, Sink&& sink) {
+                                            const CandidateVecs<S>& candidate,
+                                            const QuantSpec& quant, bool with_pow,
+                                            const PowSpec& pow, Sink&& sink) {
   using Vec = typename S::Vec;
-  const Vec scale = S::set1(qparams.scale);
-  const Vec zero_point = S::set1(qparams.zero_point);
   const Vec low = S::set1(quant.q_min);
   const Vec high = S::set1(quant.q_max);
   for (int64_t k = 0; k < padded; k += S::kWidth) {
-    Vec error = quantization_error<S, V, E, G>(S::load(values + k), scale, zero_point, low, high);
+    Vec error = quantization_error<S, V, E, G>(S::load(values + k), candidate, low, high);
     if (with_pow) error = element_pow<S, E>(error, pow);
     sink(k, error);
   }
@@ -203,6 +260,32 @@ void fill_pow_table(const GridSearchProblem& problem, float* table) {
 inline void look_up_pows(const float* table, const int32_t* bits, float* pows, int64_t count) {
 #pragma GCC unroll 8
   for (int64_t j = 0; j < count; ++j) pows[j] = table[bits[j]];
+}
+
+// The 16-bit pattern of a non-negative E value (from_bits16_scalar's inverse).
+template <ValueType E>
+uint16_t bits16_scalar(float value) {
+  if constexpr (E == ValueType::BFloat16) {
+    return static_cast<uint16_t>(bits_of(value) >> 16);
+  } else {
+    return static_cast<uint16_t>(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT));
+  }
+}
+
+// out[j] = table[bits[j]] on 16-bit patterns (count even), two per 32-bit load and store:
+// scalar loads (a 16-lane gather is several times slower on Zen 4) with two thirds of the
+// memory operations of one lookup per element. The empty asm keeps each pair in a general
+// register, so that the compiler does not turn the loop back into gathers.
+LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const uint16_t* bits,
+                                         uint16_t* out, int64_t count) {
+#pragma GCC unroll 8
+  for (int64_t j = 0; j < count; j += 2) {
+    uint32_t pair;
+    memcpy(&pair, bits + j, sizeof pair);
+    asm("" : "+r"(pair));
+    const uint32_t pows = uint32_t{table[pair & 0xFFFFu]} | (uint32_t{table[pair >> 16]} << 16);
+    memcpy(out + j, &pows, sizeof pows);
+  }
 }
 
 // ATen's scalar pow loop (a std::pow per element) on the elements its vectorised loop left.
@@ -407,7 +490,7 @@ void load_group(const void* observed, int64_t group, int64_t size, int64_t padde
 }
 
 template <class S, ValueType V, ValueType E, Grid G>
-void search_groups(const GridSearchProblem& problem, const float* pow_table,
+void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
                    const SearchRound& round, int64_t begin, int64_t end, std::byte* scratch,
                    void* best_min, void* best_max) {
   const int64_t size = problem.group_size;
@@ -421,8 +504,7 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
   float* tail_bases = buffers.tail_bases;
   float* candidate_scale = buffers.candidate_scale;
   float* candidate_zero_point = buffers.candidate_zero_point;
-  int32_t* lookup_bits = buffers.lookup.bits;
-  float* lookup_pows = buffers.lookup.pows;
+  const LevelIntegers integers(problem.quant);
   // Only Sleef's pow differs from std::pow; the other specialisations round identically.
   const bool general_pow = problem.pow.kind == PowKind::General;
   const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
@@ -482,29 +564,67 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
       return weighted ? aten_inner_sum<ValueType::Float32, true>(pows, importance, size)
                       : round_scalar<S, E>(aten_inner_sum<E, false>(pows, nullptr, size));
     };
-    if (pow_table != nullptr) {
-      // The pow as a table lookup, batched over candidates: vector code writes the errors'
-      // bits, a scalar loop looks them up (a vector gather is several times slower per
-      // element on Zen 4), vector code sums. Each phase streams through L1.
-      const int64_t batch = lookup_batch_candidates(padded);
-      for (int64_t first = round.first_candidate; first < round.last_candidate; first += batch) {
-        const int64_t last = first + batch < round.last_candidate ? first + batch
-                                                                  : round.last_candidate;
-        for (int64_t i = first; i < last; ++i) {
-          int32_t* out = lookup_bits + (i - first) * padded;
-          quantization_errors<S, V, E, G>(
-              values, padded, qparams_of(i), problem.quant, false, problem.pow,
-              [&](int64_t k, typename S::Vec e) { S::store_bits(out + k, S::template bits16<E>(e)); });
+    if (pow_table.bits != nullptr) {
+      // The pow as a table lookup, software-pipelined over candidates. The pass that computes
+      // candidate i's errors and stores their 16-bit patterns also looks up candidate i - 1's
+      // patterns (stored by the previous pass) with scalar loads and sums candidate i - 2's
+      // pows (looked up by the previous pass): three independent streams of work that the core
+      // runs side by side, where one after the other the scalar lookups alone took 40% of the
+      // time. (A vector gather is several times slower per element on Zen 4.) The buffers of
+      // two candidates stay in L1.
+      const bool stream_sum = padded == size && (weighted
+                                                     ? StreamingSum<ValueType::Float32>::applies(size)
+                                                     : StreamingSum<E>::applies(size));
+      const typename S::Vec low = S::set1(problem.quant.q_min);
+      const typename S::Vec high = S::set1(problem.quant.q_max);
+      const int64_t first = round.first_candidate;
+      const int64_t last = round.last_candidate;
+      for (int64_t i = first; i < last + 2; ++i) {
+        const bool produce = i < last;
+        const bool look_up = i > first && i <= last;  // candidate i - 1
+        const bool sum = i >= first + 2;              // candidate i - 2
+        const bool sum_in_pass = sum && stream_sum;
+        uint16_t* produced = buffers.patterns[i & 1];
+        const uint16_t* looked_up = buffers.patterns[(i + 1) & 1];
+        uint16_t* pows_out = buffers.pow_bits[(i + 1) & 1];
+        const uint16_t* pows_in = buffers.pow_bits[i & 1];
+        const CandidateVecs<S> candidate =
+            candidate_vecs<S, V, G>(qparams_of(produce ? i : first), integers);
+        StreamingSum<ValueType::Float32> weighted_sum(size);
+        StreamingSum<E> plain_sum(size);
+        for (int64_t k = 0; k < padded; k += S::kWidth) {
+          if (produce) {
+            S::template store_bits16<E>(produced + k, quantization_error<S, V, E, G>(
+                                                          S::load(values + k), candidate, low, high));
+          }
+          if (look_up) look_up_pow_bits(pow_table.bits, looked_up + k, pows_out + k, S::kWidth);
+          if (sum_in_pass) {
+            const typename S::Vec p = S::template load_values<E>(pows_in, k);
+            if (weighted) {
+              S::for_each_piece(S::mul(p, S::load(importance + k)),
+                                [&](__m256 piece) { weighted_sum.add_piece(piece); });
+            } else {
+              S::for_each_piece(p, [&](__m256 piece) { plain_sum.add_piece(piece); });
+            }
+          }
         }
-        const int64_t count = (last - first) * padded;
-        look_up_pows(pow_table, lookup_bits, lookup_pows, count);
-        for (int64_t i = first; i < last; ++i) {
-          float* pows = lookup_pows + (i - first) * padded;
-          const int32_t* bases = lookup_bits + (i - first) * padded;
+        if (sum) {
+          float error;
+          if (stream_sum) {
+            error = weighted ? weighted_sum.total() : round_scalar<S, E>(plain_sum.total());
+          } else {
+            for (int64_t k = 0; k < padded; k += S::kWidth) {
+              S::store(errors + k, S::template load_values<E>(pows_in, k));
+            }
+            error = reduce(errors);
+          }
+          consider(i - 2, error);
+        }
+        if (look_up) {
           for_each_tail_element([&](int64_t k) {
-            pows[k] = scalar_pow<S, E>(from_bits16_scalar<E>(bases[k]), problem.pow);
+            pows_out[k] = bits16_scalar<E>(
+                scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
           });
-          consider(i, reduce(pows));
         }
       }
     } else {
@@ -516,7 +636,7 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
         if (stream) {
           // A candidate whose partial error already reaches the best cannot win (strict '<'):
           // the rest of its group is skipped, and its improvement bit stays 0, as it would.
-          const GroupQParams qparams = qparams_of(i);
+          const CandidateVecs<S> candidate = candidate_vecs<S, V, G>(qparams_of(i), integers);
           const auto go_on = [&](float partial) {
             return !round.abandon_losing || partial < best_error;
           };
@@ -526,7 +646,7 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
                 sum, size,
                 [&](int64_t begin, int64_t end) {
                   quantization_errors<S, V, E, G>(
-                      values + begin, end - begin, qparams, problem.quant, true, problem.pow,
+                      values + begin, end - begin, candidate, problem.quant, true, problem.pow,
                       [&](int64_t k, typename S::Vec e) {
                         S::for_each_piece(S::mul(e, S::load(importance + begin + k)),
                                           [&](__m256 piece) { sum.add_piece(piece); });
@@ -541,7 +661,7 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
                 sum, size,
                 [&](int64_t begin, int64_t end) {
                   quantization_errors<S, V, E, G>(
-                      values + begin, end - begin, qparams, problem.quant, true, problem.pow,
+                      values + begin, end - begin, candidate, problem.quant, true, problem.pow,
                       [&](int64_t, typename S::Vec e) {
                         S::for_each_piece(e, [&](__m256 piece) { sum.add_piece(piece); });
                       });
@@ -553,7 +673,8 @@ void search_groups(const GridSearchProblem& problem, const float* pow_table,
         } else {
           // Groups that hold some of ATen's scalar tails keep the bases for std::pow.
           quantization_errors<S, V, E, G>(
-              values, padded, qparams_of(i), problem.quant, !has_tails, problem.pow,
+              values, padded, candidate_vecs<S, V, G>(qparams_of(i), integers), problem.quant,
+              !has_tails, problem.pow,
               [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
           if (has_tails) {
             for_each_tail_element([&](int64_t k) { tail_bases[k] = errors[k]; });

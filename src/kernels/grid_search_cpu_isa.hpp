@@ -28,10 +28,18 @@ struct SearchRound {
   bool abandon_losing = false;
 };
 
+// fill_pow_table's table in two forms: each pow as a float (the lanes layout's lookups) and as
+// its 16-bit pattern in the error dtype (the group layout's: half the cache footprint, two
+// lookups per 32-bit load and store). Both null when the problem has no table.
+struct PowTable {
+  const float* values = nullptr;
+  const uint16_t* bits = nullptr;
+};
+
 // Runs `round` on groups [begin, end) and writes each group's best range so far into
 // best_min / best_max. `scratch` holds cpu_scratch_bytes(problem) bytes for the thread.
-// `pow_table`: nullptr, or the kPowTableSize entries of fill_pow_table (uses_pow_table).
-using SearchGroupsFn = void (*)(const GridSearchProblem& problem, const float* pow_table,
+// `pow_table`: empty, or the kPowTableSize entries of fill_pow_table (uses_pow_table).
+using SearchGroupsFn = void (*)(const GridSearchProblem& problem, const PowTable& pow_table,
                                 const SearchRound& round, int64_t begin, int64_t end,
                                 std::byte* scratch, void* best_min, void* best_max);
 
@@ -78,17 +86,11 @@ class ScratchArena {
 // Groups are padded to whole 16-float vectors.
 constexpr int64_t kCpuPad = 16;
 inline int64_t cpu_padded_size(int64_t count) { return (count + kCpuPad - 1) / kCpuPad * kCpuPad; }
-// The pow table's batch: the error bits and their pows of lookup_batch_candidates candidates
-// (about 8 KiB each, to stay in L1).
-constexpr int64_t kLookupTargetFloats = 2048;
-inline int64_t lookup_batch_candidates(int64_t padded) {
-  return padded >= kLookupTargetFloats ? 1 : kLookupTargetFloats / padded;
-}
 // Between the two lookup buffers, so that bits[j] and pows[j] are not 4 KiB apart (a load
 // and a store at addresses equal modulo 4 KiB falsely wait on each other).
 constexpr int64_t kLookupSkew = 48;
 
-// The pow table's lookup buffers of both layouts: errors' 16-bit patterns and their pows,
+// The lanes layout's pow-table lookup buffers: errors' 16-bit patterns and their pows,
 // kLookupSkew floats apart.
 struct LookupBuffers {
   int32_t* bits;
@@ -104,7 +106,8 @@ struct LookupBuffers {
 };
 
 // search_groups' buffers: the group's values, errors, importance row and the pow bases of
-// ATen's scalar tails (padded), every candidate's qparams, and the lookup batch.
+// ATen's scalar tails (padded), every candidate's qparams, and for the pow table the error
+// patterns and the looked-up pows of two candidates each (one being written, one read).
 struct GroupScratch {
   float* values;
   float* errors;
@@ -112,7 +115,8 @@ struct GroupScratch {
   float* tail_bases;
   float* candidate_scale;
   float* candidate_zero_point;
-  LookupBuffers lookup;
+  uint16_t* patterns[2];
+  uint16_t* pow_bits[2];
 
   static GroupScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
     const int64_t padded = cpu_padded_size(group_size);
@@ -123,7 +127,10 @@ struct GroupScratch {
     s.tail_bases = arena.take<float>(padded);
     s.candidate_scale = arena.take<float>(candidates);
     s.candidate_zero_point = arena.take<float>(candidates);
-    s.lookup = LookupBuffers::carve(arena, lookup_batch_candidates(padded) * padded);
+    s.patterns[0] = arena.take<uint16_t>(padded);
+    s.patterns[1] = arena.take<uint16_t>(padded);
+    s.pow_bits[0] = arena.take<uint16_t>(padded);
+    s.pow_bits[1] = arena.take<uint16_t>(padded);
     return s;
   }
 };

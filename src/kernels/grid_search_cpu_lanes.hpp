@@ -96,7 +96,7 @@ LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Ve
 }
 
 template <class S, ValueType V, ValueType E, Grid G>
-void search_group_lanes(const GridSearchProblem& problem, const float* pow_table,
+void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_table,
                         const SearchRound& round, int64_t begin, int64_t end,
                         std::byte* scratch, void* best_min, void* best_max) {
   using Vec = typename S::Vec;
@@ -173,18 +173,22 @@ void search_group_lanes(const GridSearchProblem& problem, const float* pow_table
       lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
                           S::template round<V>(S::mul(max0, p)), problem.quant, scale,
                           zero_point);
+      static_assert(!is_level_grid(G), "level tables hold one group's levels, not a lane's");
+      CandidateVecs<S> candidate;
+      candidate.scale = scale;
+      candidate.zero_point = zero_point;
       for (int64_t k = 0; k < size; ++k) {
         const Vec error = quantization_error<S, V, E, G>(S::load(buffers.values + k * kWidth),
-                                                         scale, zero_point, low, high);
-        if (pow_table != nullptr) {
+                                                         candidate, low, high);
+        if (pow_table.values != nullptr) {
           S::store_bits(bits + k * kWidth, S::template bits16<E>(error));
         } else {
           if (has_tails) S::store(buffers.bases + k * kWidth, error);
           S::store(pows + k * kWidth, element_pow<S, E>(error, problem.pow));
         }
       }
-      if (pow_table != nullptr) {
-        look_up_pows(pow_table, bits, pows, size * kWidth);
+      if (pow_table.values != nullptr) {
+        look_up_pows(pow_table.values, bits, pows, size * kWidth);
         for_each_tail_element([&](int64_t j) {
           pows[j] = scalar_pow<S, E>(from_bits16_scalar<E>(bits[j]), problem.pow);
         });

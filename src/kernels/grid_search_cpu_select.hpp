@@ -14,6 +14,14 @@ SearchGroupsFn select_layout(const GridSearchProblem& problem) {
   return uses_lanes_layout(problem) ? &search_group_lanes<S, V, E, G> : &search_groups<S, V, E, G>;
 }
 
+// Int grids: the group layout looks up the levels of grids that have at most kMaxLevels.
+template <class S, ValueType V, ValueType E, Grid Plain, Grid Levels>
+SearchGroupsFn select_int_layout(const GridSearchProblem& problem) {
+  if (uses_lanes_layout(problem)) return &search_group_lanes<S, V, E, Plain>;
+  const bool few_levels = problem.quant.q_max - problem.quant.q_min < kMaxLevels;
+  return few_levels ? &search_groups<S, V, E, Levels> : &search_groups<S, V, E, Plain>;
+}
+
 template <class S, ValueType V, ValueType E>
 SearchGroupsFn select_grid(const GridSearchProblem& problem) {
   const QuantSpec& quant = problem.quant;
@@ -25,8 +33,9 @@ SearchGroupsFn select_grid(const GridSearchProblem& problem) {
     case Rounding::Int:
       break;
   }
-  return quant.symmetric ? select_layout<S, V, E, Grid::IntSymmetric>(problem)
-                         : select_layout<S, V, E, Grid::IntAsymmetric>(problem);
+  return quant.symmetric
+             ? select_int_layout<S, V, E, Grid::IntSymmetric, Grid::IntSymmetricLevels>(problem)
+             : select_int_layout<S, V, E, Grid::IntAsymmetric, Grid::IntAsymmetricLevels>(problem);
 }
 
 template <class S, ValueType V>
