@@ -117,9 +117,10 @@ TEST_CASE("streaming sum checkpoints equal ATen's sum of the group with the rest
         const std::string where = std::string(c10::toString(dtype)) +
                                   (weighted ? " weighted" : "") + " size " + std::to_string(size);
         std::vector<float> partial(static_cast<size_t>(size / step + 1), -1.0f);
+        std::vector<uint8_t> claims(partial.size(), 0);
         const float total = llmc::test::replay_streaming_sum(
             errors.data_ptr<float>(), weighted ? importance->data_ptr<float>() : nullptr, size,
-            sum_dtype(dtype), partial.data());
+            sum_dtype(dtype), partial.data(), claims.data());
         const float expected = aten_sums(errors, importance, dtype)[0].item<float>();
         if (total != expected) {
           failures.push_back(where + " total: " + std::to_string(total) + " vs " +
@@ -133,6 +134,12 @@ TEST_CASE("streaming sum checkpoints equal ATen's sum of the group with the rest
           if (partial[c] != zeroed || partial[c] > total) {
             failures.push_back(where + " checkpoint at " + std::to_string(end) + ": " +
                                std::to_string(partial[c]) + " vs " + std::to_string(zeroed));
+          }
+          // The cheap abandon test: never above the sum so far, and close below it.
+          if ((claims[c] & llmc::test::kClaimsAboveTotal) != 0 ||
+              (claims[c] & llmc::test::kClaimsJustBelowTotal) == 0) {
+            failures.push_back(where + " checkpoint at " + std::to_string(end) +
+                               ": certainly_reaches claims " + std::to_string(claims[c]));
           }
         }
       }

@@ -429,6 +429,24 @@ class StreamingSum {
     }
   }
 
+  // Whether total() is certain to be >= bound, at a fraction of its cost (a tree instead of a
+  // chain of dependent additions). The tree adds the same 32 non-negative accumulator values in
+  // another order; any two orders of n such terms differ by less than 2(n - 1) units of 2^-24,
+  // relatively, so tree * (1 - 2^-17) is below total() and reaching the bound proves it. Never
+  // claims a total below the bound; may decline when total() only just reaches it (the
+  // candidate then goes on, which is always exact). Declines for totals that are not normal,
+  // where the relative argument needs care.
+  LLMC_KERNEL_INLINE bool certainly_reaches(float bound) const {
+    const __m256 lanes = _mm256_add_ps(_mm256_add_ps(a0_, a1_), _mm256_add_ps(a2_, a3_));
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(lanes), _mm256_extractf128_ps(lanes, 1));
+    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    const float tree = _mm_cvtss_f32(_mm_add_ss(half, _mm_movehdup_ps(half)));
+    constexpr float kMargin = 1.0f - 0x1p-17f;
+    constexpr float kSmallest = 0x1p-100f;
+    constexpr float kLargest = 0x1p+120f;
+    return tree >= kSmallest && tree <= kLargest && tree * kMargin >= bound;
+  }
+
   LLMC_KERNEL_INLINE float total() const {
     const __m256 lanes = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0_, a1_), a2_), a3_);
     float lane_values[kSumLanes];
@@ -463,15 +481,15 @@ class StreamingSum {
 };
 
 // Streams `size` values into `sum` in steps of Sum::kCheckpointElements: add(begin, end) adds
-// values [begin, end), and between steps go_on(sum.total()), given the lower bound of the final
-// total, may abandon the rest by returning false. Returns whether every value was added.
+// values [begin, end), and between steps go_on(sum), whose total() there is a lower bound of the
+// final total, may abandon the rest by returning false. Returns whether every value was added.
 template <class Sum, class Add, class GoOn>
 LLMC_KERNEL_INLINE bool stream_with_checkpoints(Sum& sum, int64_t size, Add&& add, GoOn&& go_on) {
   for (int64_t begin = 0; begin < size; begin += Sum::kCheckpointElements) {
     const int64_t end =
         begin + Sum::kCheckpointElements < size ? begin + Sum::kCheckpointElements : size;
     add(begin, end);
-    if (end < size && !go_on(sum.total())) return false;
+    if (end < size && !go_on(static_cast<const Sum&>(sum))) return false;
   }
   return true;
 }
@@ -500,7 +518,9 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
   const GroupScratch buffers = GroupScratch::carve(arena, size, problem.candidates);
   float* values = buffers.values;
   float* errors = buffers.errors;
-  float* importance = buffers.importance;
+  // The group's importance row: problem.importance's own row when the group needs no padding,
+  // else a zero-padded copy.
+  const float* importance = buffers.importance;
   float* tail_bases = buffers.tail_bases;
   float* candidate_scale = buffers.candidate_scale;
   float* candidate_zero_point = buffers.candidate_zero_point;
@@ -516,8 +536,13 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     load_group<S, V>(problem.observed, group, size, padded, values);
     if (problem.importance != nullptr && group % problem.importance_rows != importance_row) {
       importance_row = group % problem.importance_rows;
-      memcpy(importance, problem.importance + importance_row * size, size * sizeof(float));
-      for (int64_t k = size; k < padded; ++k) importance[k] = 0.0f;
+      const float* row = problem.importance + importance_row * size;
+      if (padded == size) {
+        importance = row;
+      } else {
+        memcpy(buffers.importance, row, size * sizeof(float));
+        for (int64_t k = size; k < padded; ++k) buffers.importance[k] = 0.0f;
+      }
     }
     // ATen's scalar pow tails that reach into this group (ranges are sorted and disjoint, and
     // groups come in increasing order, so `first_tail` only moves forward).
@@ -637,8 +662,10 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           // A candidate whose partial error already reaches the best cannot win (strict '<'):
           // the rest of its group is skipped, and its improvement bit stays 0, as it would.
           const CandidateVecs<S> candidate = candidate_vecs<S, V, G>(qparams_of(i), integers);
-          const auto go_on = [&](float partial) {
-            return !round.abandon_losing || partial < best_error;
+          // total() < best_error would decide exactly; certainly_reaches is a cheaper test
+          // that abandons almost as often and never wrongly.
+          const auto go_on = [&](const auto& partial) {
+            return !round.abandon_losing || !partial.certainly_reaches(best_error);
           };
           if (weighted) {
             StreamingSum<ValueType::Float32> sum(size);
@@ -666,7 +693,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
                         S::for_each_piece(e, [&](__m256 piece) { sum.add_piece(piece); });
                       });
                 },
-                [&](float partial) { return go_on(round_scalar<S, E>(partial)); });
+                go_on);
             if (!whole) continue;
             error = round_scalar<S, E>(sum.total());
           }

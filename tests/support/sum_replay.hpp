@@ -30,9 +30,15 @@ void replay_lanes_sum(const float* errors, const float* importance, int64_t size
 // for sizes where it applies (streaming_sum_applies). It returns the final sum as
 // replay_group_sum would and writes, at every checkpoint (each streaming_checkpoint_step
 // values, before the end), the sum so far: the candidate's lower bound there.
+// It also records at every checkpoint what the kernels' cheap abandon test
+// (StreamingSum::certainly_reaches) claims about the sum so far: kClaimsAboveTotal when it
+// claims the next float above it is reached (a wrong claim), kClaimsJustBelowTotal when it
+// claims total * (1 - 2^-16) is (a useful one).
+constexpr uint8_t kClaimsAboveTotal = 1;
+constexpr uint8_t kClaimsJustBelowTotal = 2;
 bool streaming_sum_applies(int64_t size, SumDtype dtype, bool weighted);
 int64_t streaming_checkpoint_step(SumDtype dtype, bool weighted);
 float replay_streaming_sum(const float* errors, const float* importance, int64_t size,
-                           SumDtype dtype, float* checkpoint_sums);
+                           SumDtype dtype, float* checkpoint_sums, uint8_t* checkpoint_claims);
 
 }  // namespace llmc::test

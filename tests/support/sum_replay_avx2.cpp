@@ -1,6 +1,8 @@
 // Built with -mavx2 -mf16c -ffp-contract=off (tests/CMakeLists.txt), like the AVX2 kernel.
 #include "support/sum_replay.hpp"
 
+#include <cmath>
+
 #include "kernels/grid_search_cpu_avx2.hpp"
 #include "kernels/grid_search_cpu_lanes.hpp"
 
@@ -31,7 +33,7 @@ void lanes_sum(const float* errors, const float* importance, int64_t size, float
 // without importance).
 template <ValueType T, class Finish>
 float streaming_sum(const float* errors, const float* importance, int64_t size,
-                    float* checkpoint_sums, const Finish& finish) {
+                    float* checkpoint_sums, uint8_t* checkpoint_claims, const Finish& finish) {
   kernels::StreamingSum<T> sum(size);
   int64_t checkpoint = 0;
   kernels::stream_with_checkpoints(
@@ -43,8 +45,12 @@ float streaming_sum(const float* errors, const float* importance, int64_t size,
           sum.add_piece(piece);
         }
       },
-      [&](float partial) {
-        checkpoint_sums[checkpoint++] = finish(partial);
+      [&](const auto& partial) {
+        const float total = partial.total();
+        checkpoint_claims[checkpoint] =
+            (partial.certainly_reaches(std::nextafter(total, INFINITY)) ? kClaimsAboveTotal : 0) |
+            (partial.certainly_reaches(total * (1.0f - 0x1p-16f)) ? kClaimsJustBelowTotal : 0);
+        checkpoint_sums[checkpoint++] = finish(total);
         return true;
       });
   return finish(sum.total());
@@ -52,12 +58,12 @@ float streaming_sum(const float* errors, const float* importance, int64_t size,
 
 template <ValueType E>
 float streaming_sum_of(const float* errors, const float* importance, int64_t size,
-                       float* checkpoint_sums) {
+                       float* checkpoint_sums, uint8_t* checkpoint_claims) {
   if (importance != nullptr) {
     return streaming_sum<ValueType::Float32>(errors, importance, size, checkpoint_sums,
-                                             [](float sum) { return sum; });
+                                             checkpoint_claims, [](float sum) { return sum; });
   }
-  return streaming_sum<E>(errors, nullptr, size, checkpoint_sums,
+  return streaming_sum<E>(errors, nullptr, size, checkpoint_sums, checkpoint_claims,
                           [](float sum) { return kernels::round_scalar<Avx2, E>(sum); });
 }
 
@@ -110,16 +116,19 @@ int64_t streaming_checkpoint_step(SumDtype dtype, bool weighted) {
 }
 
 float replay_streaming_sum(const float* errors, const float* importance, int64_t size,
-                           SumDtype dtype, float* checkpoint_sums) {
+                           SumDtype dtype, float* checkpoint_sums, uint8_t* checkpoint_claims) {
   switch (dtype) {
     case SumDtype::Float16:
-      return streaming_sum_of<ValueType::Float16>(errors, importance, size, checkpoint_sums);
+      return streaming_sum_of<ValueType::Float16>(errors, importance, size, checkpoint_sums,
+                                                      checkpoint_claims);
     case SumDtype::BFloat16:
-      return streaming_sum_of<ValueType::BFloat16>(errors, importance, size, checkpoint_sums);
+      return streaming_sum_of<ValueType::BFloat16>(errors, importance, size, checkpoint_sums,
+                                                      checkpoint_claims);
     case SumDtype::Float32:
       break;
   }
-  return streaming_sum_of<ValueType::Float32>(errors, importance, size, checkpoint_sums);
+  return streaming_sum_of<ValueType::Float32>(errors, importance, size, checkpoint_sums,
+                                                      checkpoint_claims);
 }
 
 }  // namespace llmc::test
