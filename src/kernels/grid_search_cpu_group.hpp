@@ -262,16 +262,6 @@ inline void look_up_pows(const float* table, const int32_t* bits, float* pows, i
   for (int64_t j = 0; j < count; ++j) pows[j] = table[bits[j]];
 }
 
-// The 16-bit pattern of a non-negative E value (from_bits16_scalar's inverse).
-template <ValueType E>
-uint16_t bits16_scalar(float value) {
-  if constexpr (E == ValueType::BFloat16) {
-    return static_cast<uint16_t>(bits_of(value) >> 16);
-  } else {
-    return static_cast<uint16_t>(_cvtss_sh(value, _MM_FROUND_TO_NEAREST_INT));
-  }
-}
-
 // out[j] = table[bits[j]] on 16-bit patterns (count even), two per 32-bit load and store:
 // scalar loads (a 16-lane gather is several times slower on Zen 4) with two thirds of the
 // memory operations of one lookup per element. The empty asm keeps each pair in a general
@@ -647,8 +637,8 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         }
         if (look_up) {
           for_each_tail_element([&](int64_t k) {
-            pows_out[k] = bits16_scalar<E>(
-                scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
+            store_scalar<E>(pows_out, k,
+                            scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
           });
         }
       }
