@@ -146,18 +146,7 @@ struct Avx2 {
   static void store_bits(int32_t* p, __m256i bits) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bits);
   }
-  // The 16-bit patterns of non-negative 16-bit T values held as floats, stored as 8 words.
-  template <ValueType T>
-  static void store_bits16(uint16_t* p, Vec v) {
-    __m128i words;
-    if constexpr (T == ValueType::BFloat16) {
-      const __m256i bits = _mm256_srli_epi32(_mm256_castps_si256(v), 16);
-      words = _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
-    } else {
-      words = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), words);
-  }
+
 
   // The level table entry (k & 15) for each lane's integral value k (clamped, so in the
   // table's range), rounded half to even as torch.round: levels[0] holds entries 0-7,

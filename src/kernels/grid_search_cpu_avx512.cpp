@@ -127,17 +127,6 @@ struct Avx512 {
   static void store_bits(int32_t* p, __m512i bits) {
     _mm512_storeu_si512(reinterpret_cast<void*>(p), bits);
   }
-  // The 16-bit patterns of non-negative 16-bit T values held as floats, stored as 16 words.
-  template <ValueType T>
-  static void store_bits16(uint16_t* p, Vec v) {
-    __m256i words;
-    if constexpr (T == ValueType::BFloat16) {
-      words = _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16));
-    } else {
-      words = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), words);
-  }
 
   // levels[0] lane (k & 15) for each lane's integral value k (clamped, so in the table's
   // range): converted half to even, as torch.round rounds.

@@ -87,29 +87,29 @@ struct GroupQParams {
   float zero_point;
 };
 
-// calculate_qparams for one group's candidate range, no global scale, no scale_dtype (§6.2).
+// calculate_qparams of one candidate range per lane (no global scale, no scale_dtype, §6.2):
+// the lanes layout's groups, or one group's candidates. Each step rounds to V as the reference
+// does; an all-zero asymmetric range gives 0/0 = NaN, which the int8 cast turns into 0.
 template <class S, ValueType V>
-LLMC_KERNEL_INLINE GroupQParams group_qparams(float shrunk_min, float shrunk_max,
-                                              const QuantSpec& quant) {
-  const auto round = [](float value) { return round_scalar<S, V>(value); };
-  const float min = shrunk_min < 0.0f ? shrunk_min : 0.0f;
-  const float max = shrunk_max > 0.0f ? shrunk_max : 0.0f;
-  GroupQParams result{0.0f, 0.0f};
+LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Vec shrunk_max,
+                                      const QuantSpec& quant, typename S::Vec& scale,
+                                      typename S::Vec& zero_point) {
+  using Vec = typename S::Vec;
+  const Vec zero = S::set1(0.0f);
+  const Vec min = S::min(shrunk_min, zero);
+  const Vec max = S::max(shrunk_max, zero);
   if (quant.symmetric) {
-    const float magnitude_min = fabsf(min);
-    const float magnitude_max = fabsf(max);
-    const float amax = magnitude_min > magnitude_max ? magnitude_min : magnitude_max;
-    result.scale = round(amax / quant.half_range);
+    scale = S::template round<V>(S::div(S::max(S::abs(min), S::abs(max)), S::set1(quant.half_range)));
+    zero_point = zero;
   } else {
-    result.scale = round(round(max - min) / quant.range);
-    // 0/0 for an all-zero range gives NaN, which the int8 cast turns into 0.
-    const float shifted = round(quant.q_min - round(min / result.scale));
-    const float clamped =
-        shifted < quant.q_min ? quant.q_min : (shifted > quant.q_max ? quant.q_max : shifted);
-    result.zero_point = shifted != shifted ? 0.0f : nearbyintf(clamped);
+    scale = S::template round<V>(
+        S::div(S::template round<V>(S::sub(max, min)), S::set1(quant.range)));
+    const Vec shifted = S::template round<V>(
+        S::sub(S::set1(quant.q_min), S::template round<V>(S::div(min, scale))));
+    const Vec clamped = S::clamp(shifted, S::set1(quant.q_min), S::set1(quant.q_max));
+    zero_point = S::replace_nan(S::round_int(clamped), zero);
   }
-  if (result.scale == 0.0f) result.scale = quant.scale_eps;
-  return result;
+  scale = S::replace_zero(scale, S::set1(quant.scale_eps));
 }
 
 // Candidate i's range bound: Python's `min_val * p` keeps the weight dtype, with p as float.
@@ -262,19 +262,18 @@ inline void look_up_pows(const float* table, const int32_t* bits, float* pows, i
   for (int64_t j = 0; j < count; ++j) pows[j] = table[bits[j]];
 }
 
-// out[j] = table[bits[j]] on 16-bit patterns (count even), two per 32-bit load and store:
-// scalar loads (a 16-lane gather is several times slower on Zen 4) with two thirds of the
-// memory operations of one lookup per element. The empty asm keeps each pair in a general
-// register, so that the compiler does not turn the loop back into gathers.
-LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const uint16_t* bits,
+// out[j] = table[bits[j]]: the 16-bit pow of each error's 16-bit pattern, the pattern held in
+// 32 bits. Scalar loads (a 16-lane gather is several times slower on Zen 4); one 32-bit index
+// load, one table load and one store per element took fewer cycles than two 16-bit indices per
+// 32-bit load, whose unpacking and repacking cost more than the loads it saved. The empty asm
+// keeps the index in a general register, so that the compiler does not make the loop a gather.
+LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const int32_t* bits,
                                          uint16_t* out, int64_t count) {
-#pragma GCC unroll 8
-  for (int64_t j = 0; j < count; j += 2) {
-    uint32_t pair;
-    memcpy(&pair, bits + j, sizeof pair);
-    asm("" : "+r"(pair));
-    const uint32_t pows = uint32_t{table[pair & 0xFFFFu]} | (uint32_t{table[pair >> 16]} << 16);
-    memcpy(out + j, &pows, sizeof pows);
+#pragma GCC unroll 16
+  for (int64_t j = 0; j < count; ++j) {
+    int32_t index = bits[j];
+    asm("" : "+r"(index));
+    out[j] = table[index];
   }
 }
 
@@ -521,6 +520,10 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
   const int64_t tail_count = general_pow ? problem.scalar_pow_range_count : 0;
   int64_t first_tail = 0;
   int64_t importance_row = -1;
+  // shrink's p, as a float; the padding lanes' qparams go unused.
+  for (int64_t i = 0; i < problem.candidates + kCpuPad; ++i) {
+    buffers.candidate_p[i] = static_cast<float>(1.0 - static_cast<double>(i) / problem.grid);
+  }
 
   for (int64_t group = begin; group < end; ++group) {
     load_group<S, V>(problem.observed, group, size, padded, values);
@@ -552,14 +555,18 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     const float min0 = load_scalar<V>(problem.initial_min, group);
     const float max0 = load_scalar<V>(problem.initial_max, group);
     uint64_t* bits = round.improved_bits + group * words;
-    // Every candidate's range and qparams first: independent scalar chains the core overlaps,
-    // which inside the element loop would sit on its critical path.
-    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
-      const GroupQParams qparams =
-          group_qparams<S, V>(shrink<S, V>(min0, problem.grid, i),
-                              shrink<S, V>(max0, problem.grid, i), problem.quant);
-      candidate_scale[i] = qparams.scale;
-      candidate_zero_point[i] = qparams.zero_point;
+    // Every candidate's range and qparams first, a vector of candidates at a time (shrink and
+    // group_qparams lane by lane): one scalar chain per candidate cost about a fifth of an
+    // int4 group's time.
+    for (int64_t i = round.first_candidate; i < round.last_candidate; i += S::kWidth) {
+      const typename S::Vec p = S::load(buffers.candidate_p + i);
+      typename S::Vec scale;
+      typename S::Vec zero_point;
+      lanes_qparams<S, V>(S::template round<V>(S::mul(S::set1(min0), p)),
+                          S::template round<V>(S::mul(S::set1(max0), p)), problem.quant, scale,
+                          zero_point);
+      S::store(candidate_scale + i, scale);
+      S::store(candidate_zero_point + i, zero_point);
     }
     float best_error = round.best_error[group];
     int32_t best = round.best[group];
@@ -599,8 +606,8 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         const bool look_up = i > first && i <= last;  // candidate i - 1
         const bool sum = i >= first + 2;              // candidate i - 2
         const bool sum_in_pass = sum && stream_sum;
-        uint16_t* produced = buffers.patterns[i & 1];
-        const uint16_t* looked_up = buffers.patterns[(i + 1) & 1];
+        int32_t* produced = buffers.patterns[i & 1];
+        const int32_t* looked_up = buffers.patterns[(i + 1) & 1];
         uint16_t* pows_out = buffers.pow_bits[(i + 1) & 1];
         const uint16_t* pows_in = buffers.pow_bits[i & 1];
         const CandidateVecs<S> candidate =
@@ -609,8 +616,8 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         StreamingSum<E> plain_sum(size);
         for (int64_t k = 0; k < padded; k += S::kWidth) {
           if (produce) {
-            S::template store_bits16<E>(produced + k, quantization_error<S, V, E, G>(
-                                                          S::load(values + k), candidate, low, high));
+            S::store_bits(produced + k, S::template bits16<E>(quantization_error<S, V, E, G>(
+                                                          S::load(values + k), candidate, low, high)));
           }
           if (look_up) look_up_pow_bits(pow_table.bits, looked_up + k, pows_out + k, S::kWidth);
           if (sum_in_pass) {

@@ -113,9 +113,10 @@ struct GroupScratch {
   float* errors;
   float* importance;
   float* tail_bases;
+  float* candidate_p;  // the shrink factor p of every candidate
   float* candidate_scale;
   float* candidate_zero_point;
-  uint16_t* patterns[2];
+  int32_t* patterns[2];
   uint16_t* pow_bits[2];
 
   static GroupScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
@@ -125,10 +126,13 @@ struct GroupScratch {
     s.errors = arena.take<float>(padded);
     s.importance = arena.take<float>(padded);
     s.tail_bases = arena.take<float>(padded);
-    s.candidate_scale = arena.take<float>(candidates);
-    s.candidate_zero_point = arena.take<float>(candidates);
-    s.patterns[0] = arena.take<uint16_t>(padded);
-    s.patterns[1] = arena.take<uint16_t>(padded);
+    // Room for a whole vector of candidates from any first candidate on.
+    const int64_t padded_candidates = candidates + kCpuPad;
+    s.candidate_p = arena.take<float>(padded_candidates);
+    s.candidate_scale = arena.take<float>(padded_candidates);
+    s.candidate_zero_point = arena.take<float>(padded_candidates);
+    s.patterns[0] = arena.take<int32_t>(padded);
+    s.patterns[1] = arena.take<int32_t>(padded);
     s.pow_bits[0] = arena.take<uint16_t>(padded);
     s.pow_bits[1] = arena.take<uint16_t>(padded);
     return s;

@@ -72,29 +72,6 @@ LLMC_KERNEL_INLINE typename S::Vec lanes_inner_sum(const float* errors, const fl
   return total;
 }
 
-// group_qparams (above) of every lane.
-template <class S, ValueType V>
-LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Vec shrunk_max,
-                                      const QuantSpec& quant, typename S::Vec& scale,
-                                      typename S::Vec& zero_point) {
-  using Vec = typename S::Vec;
-  const Vec zero = S::set1(0.0f);
-  const Vec min = S::min(shrunk_min, zero);
-  const Vec max = S::max(shrunk_max, zero);
-  if (quant.symmetric) {
-    scale = S::template round<V>(S::div(S::max(S::abs(min), S::abs(max)), S::set1(quant.half_range)));
-    zero_point = zero;
-  } else {
-    scale = S::template round<V>(
-        S::div(S::template round<V>(S::sub(max, min)), S::set1(quant.range)));
-    const Vec shifted = S::template round<V>(
-        S::sub(S::set1(quant.q_min), S::template round<V>(S::div(min, scale))));
-    const Vec clamped = S::clamp(shifted, S::set1(quant.q_min), S::set1(quant.q_max));
-    zero_point = S::replace_nan(S::round_int(clamped), zero);
-  }
-  scale = S::replace_zero(scale, S::set1(quant.scale_eps));
-}
-
 template <class S, ValueType V, ValueType E, Grid G>
 void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_table,
                         const SearchRound& round, int64_t begin, int64_t end,
