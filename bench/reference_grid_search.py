@@ -31,6 +31,11 @@ def main(cases_path, tensors_path, repeats, out_path):
     cases = json.load(open(cases_path))
     tensors = load_file(tensors_path)
     results = {}
+    # One untimed run first, so that the first case does not also pay for torch's warm-up.
+    if cases:
+        first = cases[0]
+        run_once(first, QuantizationArgs.model_validate(first["args"]), tensors[first["weight"]],
+                 tensors[first["importance"]] if first.get("importance") else None)
     for case in cases:
         args = QuantizationArgs.model_validate(case["args"])
         importance = tensors[case["importance"]] if case.get("importance") else None
