@@ -9,6 +9,7 @@
 //   build/bench/llmc_bench_grid_search [--quick] [--shapes 4096x4096,...] [--repeats N]
 //                                      [--no-reference] [--no-llmc-reference]
 //                                      [--device cpu|cuda] [--python PATH]
+//                                      [--reference-script PATH]
 //                                      [--bandwidth-gbs X] [--fp32-tops X] [--check]
 #include <ATen/Parallel.h>
 #include <llmc/llmc.hpp>
@@ -41,6 +42,7 @@ struct Options {
   bool llmc_reference = true;  // llmc's tensor loop
   std::string device = "cpu";  // where the searches run: cpu or cuda
   std::string python = LLMC_BENCH_PYTHON;  // runs llm-compressor
+  std::string reference_script = LLMC_BENCH_REFERENCE;
   double bandwidth_gbs = 0.0;  // roofline overrides (0: from the device)
   double fp32_tops = 0.0;
   bool check = false;  // exit 3 when a fused range differs from llmc's reference
@@ -72,6 +74,8 @@ std::vector<int64_t> parse_shape(const std::string& text) {
                "                        roofline columns\n"
                "  --python PATH         the Python that runs llm-compressor (default: the\n"
                "                        build's LLMC_PYTHON)\n"
+               "  --reference-script P  bench/reference_grid_search.py elsewhere than in the\n"
+               "                        build's source tree\n"
                "  --bandwidth-gbs X     roofline memory bandwidth in GB/s (default: the device's)\n"
                "  --fp32-tops X         roofline fp32 issue rate in 10^12 ops/s (default: the\n"
                "                        device's)\n"
@@ -105,6 +109,8 @@ Options parse_options(int argc, char** argv) {
       o.check = true;
     } else if (arg == "--python" && i + 1 < argc) {
       o.python = argv[++i];
+    } else if (arg == "--reference-script" && i + 1 < argc) {
+      o.reference_script = argv[++i];
     } else if (arg == "--bandwidth-gbs" && i + 1 < argc) {
       o.bandwidth_gbs = std::atof(argv[++i]);
     } else if (arg == "--fp32-tops" && i + 1 < argc) {
@@ -218,7 +224,7 @@ nlohmann::json run_llm_compressor(const std::vector<BenchCase>& cases,
   }
   std::ofstream(dir / "cases.json") << list.dump();
   const auto log = dir / "reference.log";
-  const std::string cmd = "\"" + o.python + "\" \"" + LLMC_BENCH_REFERENCE + "\" " +
+  const std::string cmd = "\"" + o.python + "\" \"" + o.reference_script + "\" " +
                           (dir / "cases.json").string() + " " +
                           (dir / "tensors.safetensors").string() + " " +
                           std::to_string(o.repeats) + " " + (dir / "reference.json").string() +

@@ -55,6 +55,24 @@ TEST_CASE("squared_input_sums equals upstream's x.float().pow(2).sum over leadin
   }
 }
 
+TEST_CASE("CUDA squared_input_sums stays on the activations' device and equals upstream's ops") {
+  if (!at::hasCUDA()) {
+    WARN("SKIPPED: no CUDA device; squared_input_sums was not run on a GPU");
+    return;
+  }
+  torch::manual_seed(2);
+  for (const auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    for (const auto& shape : std::vector<std::vector<int64_t>>{{7, 33}, {2, 300, 1000}, {1, 256, 4096}}) {
+      const at::Tensor x = (torch::randn(shape) * 3).to(dtype).cuda();
+      CAPTURE(c10::toString(dtype), x.sizes());
+      const at::Tensor sums = llmc::squared_input_sums(x);
+      CHECK(sums.device() == x.device());
+      CHECK(sums.scalar_type() == at::kFloat);
+      LLMC_CHECK_BIT_EQUAL(sums.cpu(), upstream_sums(x).cpu(), "sums");
+    }
+  }
+}
+
 TEST_CASE("the sums cache reuses an unmodified input and recomputes for in-place changes or new tensors") {
   llmc::SquaredInputSumsCache cache;
   at::Tensor x = torch::randn({3, 16}).to(at::kBFloat16);
