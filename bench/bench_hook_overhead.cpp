@@ -3,9 +3,13 @@
 // observer's forward-pre hook on every Linear (Σx² per input column and the token count, as
 // during calibration), alternating the two so machine noise hits both alike; prints the median
 // times and the overhead (target: at most 2%). Defaults: one Llama-3-8B decoder layer.
+// With --device cuda the model and batch live on the GPU and each timing ends with a device
+// synchronisation (the hook's Σx² stays on the GPU, so no per-batch host sync is added).
 //
 //   build/bench/llmc_bench_hook_overhead [--hidden 4096] [--intermediate 14336] [--layers 1]
-//                                        [--seq 256] [--batch 1] [--repeats 5] [--dtype float32|bfloat16]
+//                                        [--seq 256] [--batch 1] [--repeats 5]
+//                                        [--dtype float32|bfloat16] [--device cpu|cuda]
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -26,12 +30,13 @@ std::map<std::string, std::string> parse(int argc, char** argv) {
   std::map<std::string, std::string> o = {{"hidden", "4096"}, {"intermediate", "14336"},
                                           {"layers", "1"},     {"seq", "256"},
                                           {"batch", "1"},      {"repeats", "5"},
-                                          {"dtype", "float32"}};
+                                          {"dtype", "float32"},   {"device", "cpu"}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--", 0) != 0 || i + 1 >= argc || o.count(a.substr(2)) == 0) {
       std::cerr << "usage: llmc_bench_hook_overhead [--hidden N] [--intermediate N] [--layers N] "
-                   "[--seq N] [--batch N] [--repeats N] [--dtype float32|bfloat16]\n";
+                   "[--seq N] [--batch N] [--repeats N] [--dtype float32|bfloat16] "
+                   "[--device cpu|cuda]\n";
       std::exit(2);
     }
     o[a.substr(2)] = argv[++i];
@@ -39,9 +44,11 @@ std::map<std::string, std::string> parse(int argc, char** argv) {
   return o;
 }
 
-double seconds(const std::function<void()>& fn) {
+double seconds(const std::function<void()>& fn, bool cuda) {
+  if (cuda) torch::cuda::synchronize();
   const auto start = std::chrono::steady_clock::now();
   fn();
+  if (cuda) torch::cuda::synchronize();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -54,6 +61,17 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   const auto o = parse(argc, argv);
+  const bool cuda = o.at("device") == "cuda";
+  if (!cuda && o.at("device") != "cpu") {
+    std::cerr << "llmc_bench_hook_overhead: --device must be cpu or cuda, not " << o.at("device")
+              << "\n";
+    return 2;
+  }
+  if (cuda && !torch::cuda::is_available()) {
+    std::cerr << "llmc_bench_hook_overhead: --device cuda, but no CUDA device is available\n";
+    return 1;
+  }
+  const torch::Device device(cuda ? torch::kCUDA : torch::kCPU);
   const int64_t hidden = std::stoll(o.at("hidden"));
   const nlohmann::json config = {{"model_type", "llama"},
                                  {"hidden_size", hidden},
@@ -68,9 +86,11 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   llmc::models::LlamaForCausalLM model(llmc::models::LlamaConfig::from_json(config, "bench"));
   if (o.at("dtype") == "bfloat16") model->to(torch::kBFloat16);
+  model->to(device);
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto ids = torch::randint(0, 8192, {std::stoll(o.at("batch")), std::stoll(o.at("seq"))});
+  const auto ids = torch::randint(0, 8192, {std::stoll(o.at("batch")), std::stoll(o.at("seq"))},
+                                  torch::TensorOptions().dtype(torch::kLong).device(device));
 
   std::vector<std::unique_ptr<llmc::IMatrixMSEObserver>> observers;
   const auto linears = llmc::nn::named_linears(*model);
@@ -94,15 +114,17 @@ int main(int argc, char** argv) {
   std::vector<double> plain, hooked;
   const int repeats = std::stoi(o.at("repeats"));
   for (int r = 0; r < repeats; ++r) {
-    plain.push_back(seconds([&] { model->forward(ids); }));
+    plain.push_back(seconds([&] { model->forward(ids); }, cuda));
     attach();
-    hooked.push_back(seconds([&] { model->forward(ids); }));
+    hooked.push_back(seconds([&] { model->forward(ids); }, cuda));
     detach();
   }
   const double a = median(plain), b = median(hooked);
-  std::printf("model: llama hidden %lld, %s layers, %zu Linear modules, %s, tokens %lld, %d threads\n",
+  std::printf("model: llama hidden %lld, %s layers, %zu Linear modules, %s on %s, tokens %lld, "
+              "%d threads\n",
               static_cast<long long>(hidden), o.at("layers").c_str(), linears.size(),
-              o.at("dtype").c_str(), static_cast<long long>(ids.numel()), at::get_num_threads());
+              o.at("dtype").c_str(), o.at("device").c_str(), static_cast<long long>(ids.numel()),
+              at::get_num_threads());
   std::printf("%-28s %12s\n", "forward", "median s");
   std::printf("%-28s %12.4f\n", "no hooks", a);
   std::printf("%-28s %12.4f\n", "imatrix hooks on every Linear", b);

@@ -3,6 +3,7 @@
 // constant groups, every dtype, quantization type and loop semantics; the chosen ranges must be
 // bitwise equal.
 #include <llmc/error.hpp>
+#include <llmc/kernels/aten_cuda_sum_order.hpp>
 #include <llmc/kernels/grid_search.hpp>
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/observers/helpers.hpp>
@@ -471,6 +472,53 @@ TEST_CASE("CUDA fused grid search chooses the reference's range") {
           failures.push_back(std::string(c10::toString(dtype)) + " " + quant.name + " " +
                              loop.name + ": " + result);
         }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("CUDA fused grid search equals the reference on Llama-sized rows in ATen's probed order") {
+  if (!at::hasCUDA()) {
+    WARN("SKIPPED: no CUDA device; the CUDA grid search kernel was not run");
+    return;
+  }
+  const auto w4 = [](bool symmetric) {
+    return QuantizationArgs().num_bits(4).symmetric(symmetric).group_size(128).validated();
+  };
+  const std::vector<NamedArgs> quants = {
+      {"W4 sym group 128", w4(true)},
+      {"W4 asym group 128", w4(false)},
+      {"NVFP4 group 16", quantization_cases().back().args},
+      {"int8 sym channel (G = 4096)",
+       QuantizationArgs().num_bits(8).strategy(QuantizationStrategy::Channel).validated()},
+  };
+  const std::vector<NamedOptions> loops = {
+      {"mse", GridSearchOptions::mse(), false},
+      {"imatrix", GridSearchOptions::imatrix(), true},
+  };
+  std::vector<std::string> failures;
+  uint64_t seed = 900;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    for (const auto& quant : quants) {
+      for (const auto& loop : loops) {
+        const at::Tensor weight = random_weight(256, 4096, dtype, seed++).cuda();
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", quant.args);
+        std::optional<at::Tensor> importance;
+        if (loop.importance) importance = random_importance(weight, quant.args);
+        const std::string label =
+            std::string(c10::toString(dtype)) + " " + quant.name + " " + loop.name + ": ";
+        // The order the kernel adds in must be one the device confirms (errors are summed in
+        // fp32 after the importance multiply, else in the weight dtype).
+        const c10::ScalarType summed = loop.importance ? at::kFloat : dtype;
+        if (!llmc::kernels::probe_aten_cuda_sum_order(observed.size(-1),
+                                                      observed.numel() / observed.size(-1),
+                                                      summed, observed.device())) {
+          failures.push_back(label + "the probe does not confirm ATen's summation order");
+        }
+        const std::string result = compare_backends(observed, quant.args, loop.options, importance);
+        if (!result.empty()) failures.push_back(label + result);
       }
     }
   }

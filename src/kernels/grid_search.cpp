@@ -3,6 +3,7 @@
 // (dtype of each step, pow specialisation, where ATen's pow ran scalar code, the patience rule)
 // is resolved here into a plain GridSearchProblem.
 #include <llmc/kernels/grid_search.hpp>
+#include <llmc/kernels/aten_cuda_sum_order.hpp>
 
 #include <ATen/ExpandUtils.h>
 #include <ATen/Parallel.h>
@@ -121,8 +122,12 @@ std::optional<std::string> unsupported_device(const at::Tensor& observed, bool r
   if (observed.is_cuda()) {
 #ifdef LLMC_WITH_CUDA
     if (require_exact) {
-      return std::string("CUDA: the kernel's per-group sums are not ordered like ATen's CUDA "
-                         "reduction, so near-ties may resolve differently (use backend Fused)");
+      // The kernel adds in ATen's CUDA order, as the device probe confirms it per shape
+      // (cuda_sum_order below), but neither that nor the kernel's element arithmetic has yet
+      // been compared with the reference on a GPU: until the CUDA equivalence tests have
+      // passed on one, Auto keeps the reference there.
+      return std::string("CUDA: the fused kernel has not yet been checked against the reference "
+                         "on a GPU (use backend Fused)");
     }
     return std::nullopt;
 #else
@@ -211,6 +216,38 @@ std::pair<at::Tensor, int64_t> importance_rows(const at::Tensor& importance,
   const int64_t group_size = observed.size(-1);
   if (broadcast_outer) return {expanded, contiguous_numel / group_size};
   return {expanded.contiguous(), observed.numel() / group_size};
+}
+
+// The summation order of the reference's error sums on this device: ATen's, as the probe
+// confirms it (the width of its vector loads is the one thing its headers do not say).
+// Where the model does not cover the shape (ATen would split rows across warps), the kernel
+// adds strided over a full warp, and where the probe confirms no vector width it uses the
+// likeliest: Fused may then differ from the reference in near-ties.
+struct CudaSumOrder {
+  int vec = 0;  // 0: strided
+  int block_width = 32;
+};
+
+CudaSumOrder cuda_sum_order(const at::Tensor& observed, c10::ScalarType summed_dtype) {
+  const int64_t group_size = observed.size(-1);
+  const int64_t rows = observed.numel() / group_size;
+  const int element_bytes = static_cast<int>(c10::elementSize(summed_dtype));
+  const std::optional<int> vec =
+      kernels::probe_aten_cuda_sum_order(group_size, rows, summed_dtype, observed.device());
+  const kernels::AtenCudaSumOrder order = kernels::aten_cuda_sum_order(
+      group_size, rows, vec.value_or(kernels::aten_cuda_vec_candidates(element_bytes)[0]));
+  CudaSumOrder result;
+  if (!order.unsupported.empty()) return result;
+  result.vec = order.vectorized ? order.vec : 0;
+  result.block_width = order.block_width;
+  return result;
+}
+
+c10::ScalarType summed_dtype_of(const at::Tensor& observed, const GridSearchOptions& options,
+                                const std::optional<at::Tensor>& importance) {
+  // Errors are summed in the error dtype; with importance, after the fp32 multiply.
+  if (importance.has_value() || options.error_in_fp32()) return at::kFloat;
+  return observed.scalar_type();
 }
 
 void run_kernel(const at::Tensor& observed, const GridSearchProblem& problem,
@@ -319,6 +356,12 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
     tails = scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);
     problem.scalar_pow_ranges = tails.data();
     problem.scalar_pow_range_count = static_cast<int64_t>(tails.size());
+  }
+
+  if (observed.is_cuda()) {
+    const CudaSumOrder order = cuda_sum_order(observed, summed_dtype_of(observed, options, importance));
+    problem.cuda_sum_vec = order.vec;
+    problem.cuda_block_width = order.block_width;
   }
 
   at::Tensor best_min = at::empty_like(min_val);

@@ -1,9 +1,12 @@
-// CUDA fused grid search: one warp per scale group. The group's values stay in registers (up to
-// 256 per group, larger groups are re-read through L1), the importance row in shared memory,
-// and each candidate's error is a warp reduction; best error and range live in registers.
-// Element arithmetic is grid_search_element.hpp's, with ATen CUDA's pow (fp32 opmath, one
-// rounding). The warp's summation order differs from ATen's CUDA reduction, which is why
-// GridSearchBackend::Auto keeps the reference on CUDA (kernels/grid_search.hpp).
+// CUDA fused grid search: one warp per scale group. The group's values stay in registers (the
+// first 8 of each lane's, so up to 256 per group; the rest are re-read through L1), the
+// importance row in shared memory, and each candidate's error is a warp reduction; best error
+// and range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen
+// CUDA's pow (fp32 opmath, one rounding). Each lane takes the values, accumulators and tree
+// that ATen's CUDA reduction gives the row's threads (aten_cuda_sum_order.hpp), so the sums
+// are ATen's bit for bit when that model holds on the device; the dispatcher checks it with a
+// probe. GridSearchBackend::Auto still keeps the reference on CUDA until the equivalence tests
+// have passed on a GPU (kernels/grid_search.hpp).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
@@ -34,6 +37,7 @@ struct DeviceProblem {
   float best_error_init;
   PowSpec pow;
   bool importance_in_shared;
+  int block_width;  // lanes that hold values (ATen's threads per row); the rest hold 0
 };
 
 template <ValueType E>
@@ -63,7 +67,21 @@ __device__ float element_error(float value, GroupQParams qparams, const DevicePr
   return importance == nullptr ? error : __fmul_rn(error, importance[k]);
 }
 
-template <ValueType V, ValueType E>
+// Lane `lane`'s j-th value in ATen's order (kVec = 0: strided, accumulator j % 4; else vectors
+// of kVec, accumulator j % kVec), or -1 past the lane's last.
+template <int kVec>
+__device__ int64_t lane_element(int lane, int64_t j, int block_width, int64_t size) {
+  if (lane >= block_width) return -1;
+  if constexpr (kVec == 0) {
+    const int64_t k = lane + j * block_width;
+    return k < size ? k : -1;
+  } else {
+    const int64_t k = (lane + (j / kVec) * block_width) * kVec + j % kVec;
+    return k < size ? k : -1;
+  }
+}
+
+template <ValueType V, ValueType E, int kVec>
 __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
                                    typename StorageOf<V>::type* best_min,
                                    typename StorageOf<V>::type* best_max, int* improved) {
@@ -76,11 +94,12 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   const int64_t size = problem.group_size;
   const Storage* observed = static_cast<const Storage*>(problem.observed) + group * size;
 
+  const int block_width = problem.block_width;
   float values[kValuesPerLane];
 #pragma unroll
   for (int j = 0; j < kValuesPerLane; ++j) {
-    const int64_t k = lane + j * kWarpSize;
-    values[j] = k < size ? static_cast<float>(observed[k]) : 0.0f;
+    const int64_t k = lane_element<kVec>(lane, j, block_width, size);
+    values[j] = k >= 0 ? static_cast<float>(observed[k]) : 0.0f;
   }
   const float* importance = nullptr;
   if (problem.importance != nullptr) {
@@ -102,18 +121,38 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
     const float shrunk_min = shrink<V>(min0, problem.grid, i);
     const float shrunk_max = shrink<V>(max0, problem.grid, i);
     const GroupQParams qparams = group_qparams<V>(shrunk_min, shrunk_max, problem.quant);
-    float partial = 0.0f;
+    // ATen's thread_reduce: accumulators filled in the lane's order, then combined in index
+    // order (ident 0 + the first value is exact, as in ATen).
+    constexpr int kAccumulators = kVec == 0 ? 4 : kVec;
+    float acc[kAccumulators];
+#pragma unroll
+    for (int a = 0; a < kAccumulators; ++a) acc[a] = 0.0f;
 #pragma unroll
     for (int j = 0; j < kValuesPerLane; ++j) {
-      const int64_t k = lane + j * kWarpSize;
-      if (k < size) {
-        partial = __fadd_rn(partial, element_error<V, E>(values[j], qparams, problem, importance, k));
+      const int64_t k = lane_element<kVec>(lane, j, block_width, size);
+      if (k >= 0) {
+        acc[j % kAccumulators] = __fadd_rn(
+            acc[j % kAccumulators], element_error<V, E>(values[j], qparams, problem, importance, k));
       }
     }
-    for (int64_t k = lane + kValuesPerLane * kWarpSize; k < size; k += kWarpSize) {
-      const float value = static_cast<float>(observed[k]);
-      partial = __fadd_rn(partial, element_error<V, E>(value, qparams, problem, importance, k));
+    // Past the registers (groups of more than 8 values per lane): j runs on in steps of
+    // kAccumulators, so accumulator a takes the values j ≡ a, in order.
+    for (int64_t j0 = kValuesPerLane; lane_element<kVec>(lane, j0, block_width, size) >= 0;
+         j0 += kAccumulators) {
+#pragma unroll
+      for (int a = 0; a < kAccumulators; ++a) {
+        const int64_t k = lane_element<kVec>(lane, j0 + a, block_width, size);
+        if (k >= 0) {
+          const float value = static_cast<float>(observed[k]);
+          acc[a] = __fadd_rn(acc[a], element_error<V, E>(value, qparams, problem, importance, k));
+        }
+      }
     }
+    float partial = acc[0];
+#pragma unroll
+    for (int a = 1; a < kAccumulators; ++a) partial = __fadd_rn(partial, acc[a]);
+    // Lanes past block_width hold 0 (adding it is exact), so the butterfly gives lane 0 the
+    // sum ATen's shfl_down tree over block_width lanes gives, and every lane the same value.
     float error = warp_sum(partial);
     if (importance == nullptr) error = round_to<E>(error);
     if (error < best_error) {  // same value in every lane: the warp agrees
@@ -129,27 +168,37 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   }
 }
 
-template <ValueType V, ValueType E>
+template <ValueType V, ValueType E, int kVec>
 void launch(const DeviceProblem& problem, int64_t candidates, void* best_min, void* best_max,
             int* improved) {
   using Storage = typename StorageOf<V>::type;
   const int64_t blocks = (problem.groups + kWarpsPerBlock - 1) / kWarpsPerBlock;
   const size_t shared_bytes =
       problem.importance_in_shared ? kWarpsPerBlock * problem.group_size * sizeof(float) : 0;
-  grid_search_kernel<V, E>
+  grid_search_kernel<V, E, kVec>
       <<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize, shared_bytes,
          at::cuda::getCurrentCUDAStream()>>>(problem, candidates, static_cast<Storage*>(best_min),
                                              static_cast<Storage*>(best_max), improved);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+template <ValueType V, ValueType E>
+void launch_for_order(const DeviceProblem& problem, int vec, int64_t candidates, void* best_min,
+                      void* best_max, int* improved) {
+  switch (vec) {
+    case 4: launch<V, E, 4>(problem, candidates, best_min, best_max, improved); break;
+    case 8: launch<V, E, 8>(problem, candidates, best_min, best_max, improved); break;
+    default: launch<V, E, 0>(problem, candidates, best_min, best_max, improved); break;
+  }
+}
+
 template <ValueType V>
-void launch_for_error_type(const DeviceProblem& problem, bool error_in_fp32, int64_t candidates,
-                           void* best_min, void* best_max, int* improved) {
+void launch_for_error_type(const DeviceProblem& problem, bool error_in_fp32, int vec,
+                           int64_t candidates, void* best_min, void* best_max, int* improved) {
   if (error_in_fp32) {
-    launch<V, ValueType::Float32>(problem, candidates, best_min, best_max, improved);
+    launch_for_order<V, ValueType::Float32>(problem, vec, candidates, best_min, best_max, improved);
   } else {
-    launch<V, V>(problem, candidates, best_min, best_max, improved);
+    launch_for_order<V, V>(problem, vec, candidates, best_min, best_max, improved);
   }
 }
 
@@ -164,7 +213,8 @@ static std::vector<uint8_t> run_candidates(const GridSearchProblem& problem, int
                                problem.initial_max,   problem.importance,
                                problem.importance_rows, problem.quant,
                                problem.grid,          problem.best_error_init,
-                               problem.pow,           false};
+                               problem.pow,           false,
+                               problem.cuda_block_width};
   device_problem.importance_in_shared =
       problem.importance != nullptr &&
       kWarpsPerBlock * problem.group_size * static_cast<int64_t>(sizeof(float)) <=
@@ -174,16 +224,18 @@ static std::vector<uint8_t> run_candidates(const GridSearchProblem& problem, int
   int* flags = improved.data_ptr<int>();
   switch (problem.value_type) {
     case ValueType::Float32:
-      launch_for_error_type<ValueType::Float32>(device_problem, problem.error_in_fp32, candidates,
+      launch_for_error_type<ValueType::Float32>(device_problem, problem.error_in_fp32,
+                                                problem.cuda_sum_vec, candidates,
                                                 best_min, best_max, flags);
       break;
     case ValueType::Float16:
-      launch_for_error_type<ValueType::Float16>(device_problem, problem.error_in_fp32, candidates,
+      launch_for_error_type<ValueType::Float16>(device_problem, problem.error_in_fp32,
+                                                problem.cuda_sum_vec, candidates,
                                                 best_min, best_max, flags);
       break;
     case ValueType::BFloat16:
       launch_for_error_type<ValueType::BFloat16>(device_problem, problem.error_in_fp32,
-                                                 candidates, best_min, best_max, flags);
+                                                 problem.cuda_sum_vec, candidates, best_min, best_max, flags);
       break;
   }
   const at::Tensor host = improved.cpu();

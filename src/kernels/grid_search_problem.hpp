@@ -64,6 +64,11 @@ struct GridSearchProblem {
   const ScalarRange* scalar_pow_ranges = nullptr;
   int64_t scalar_pow_range_count = 0;
   bool sleef_avx512 = true;
+  // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
+  // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over
+  // cuda_block_width lanes.
+  int cuda_sum_vec = 0;
+  int cuda_block_width = 32;
 };
 
 // Where the reference's loop breaks, if it does within the first `evaluated` candidates: after

@@ -16,8 +16,9 @@ namespace llmc {
 
 // Why the fused kernel cannot serve these inputs, or nullopt when it can. With `require_exact`
 // (what GridSearchBackend::Auto asks) it also refuses inputs for which equality with the
-// reference is not established: the CUDA kernel (its sums run in a different order than ATen's
-// CUDA reduction), single-group (TENSOR) searches, and activations (N > 1).
+// reference is not established: the CUDA kernel (it adds in ATen's CUDA summation order, as
+// kernels/aten_cuda_sum_order.hpp models and probes it, but has not yet been checked against
+// the reference on a GPU), single-group (TENSOR) searches, and activations (N > 1).
 std::optional<std::string> fused_grid_search_unsupported(
     const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
     const std::optional<at::Tensor>& importance, bool require_exact = true);
@@ -25,7 +26,8 @@ std::optional<std::string> fused_grid_search_unsupported(
 // grid_search_mse's contract: `observed` is flatten_for_calibration's (1, *qparam_shape, G);
 // returns (best_min, best_max) of shape qparam_shape in observed's dtype. CPU: identical to the
 // reference (candidate ranges, qparams and errors rounded as ATen rounds them, ATen's summation
-// order, global patience replayed). Throws llmc::Error for inputs it does not support.
+// order, global patience replayed); CUDA: built to be the same wherever the device probe
+// confirms ATen's summation order (see above). Throws llmc::Error for inputs it does not support.
 std::pair<at::Tensor, at::Tensor> fused_grid_search(
     const at::Tensor& observed, const QuantizationArgs& args, const GridSearchOptions& options,
     const std::optional<at::Tensor>& importance = std::nullopt);
