@@ -4,8 +4,12 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
 #include <vector>
 
+#include <llmc/kernels/aten_cuda_lane_sum.hpp>
 #include <llmc/kernels/aten_cuda_sum_order.hpp>
 
 #include "support/catch.hpp"
@@ -75,6 +79,86 @@ TEST_CASE("aten_cuda_row_sum adds every value once and in the modelled order") {
   // lane 1 2^-22; offset 1 adds that.
   CHECK(aten_cuda_row_sum(row.data(), 16, aten_cuda_sum_order(16, 4096, 8)) ==
         1.0f + std::ldexp(1.0f, -23) + std::ldexp(1.0f, -22));
+}
+
+namespace {
+
+// The fused CUDA kernel's sum of one row, run on the CPU: every lane's aten_lane_sum (the
+// kernel's own code, 8 values per lane held), then the kernel's butterfly over the 32 lanes
+// (offsets 16 to 1, lanes past block_width holding 0), which must leave the same value in
+// every lane. NaN when the lanes disagree.
+template <int kVec>
+float kernel_row_sum(const float* row, int64_t size, int block_width) {
+  std::vector<float> lanes(32);
+  const auto term = [row](int64_t, int64_t k) { return row[k]; };
+  for (int lane = 0; lane < 32; ++lane) {
+    lanes[static_cast<size_t>(lane)] =
+        llmc::kernels::aten_lane_sum<kVec, 8>(lane, block_width, size, term, term);
+  }
+  for (int offset = 16; offset > 0; offset /= 2) {
+    std::vector<float> next(32);
+    for (int lane = 0; lane < 32; ++lane) {
+      next[static_cast<size_t>(lane)] =
+          lanes[static_cast<size_t>(lane)] + lanes[static_cast<size_t>(lane ^ offset)];
+    }
+    lanes = next;
+  }
+  for (const float lane : lanes) {
+    if (std::memcmp(&lane, &lanes[0], sizeof(float)) != 0) return std::nanf("");
+  }
+  return lanes[0];
+}
+
+float kernel_row_sum(const float* row, int64_t size, const AtenCudaSumOrder& order, int vec) {
+  switch (vec) {
+    case 4: return kernel_row_sum<4>(row, size, order.block_width);
+    case 8: return kernel_row_sum<8>(row, size, order.block_width);
+    default: return kernel_row_sum<0>(row, size, order.block_width);
+  }
+}
+
+// Positive values over 24 binades: almost every addition rounds, so another order shows.
+std::vector<float> spread_values(int64_t count, uint32_t seed) {
+  std::mt19937 generator(seed);
+  std::uniform_int_distribution<int> exponent(-20, 3);
+  std::uniform_real_distribution<float> mantissa(1.0f, 2.0f);
+  std::vector<float> values(static_cast<size_t>(count));
+  for (float& v : values) v = std::ldexp(mantissa(generator), exponent(generator));
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("the CUDA kernel's lane sums, run on the CPU, add in the modelled ATen order") {
+  constexpr int64_t kRows = 64;
+  for (const int64_t size : {16, 32, 48, 64, 96, 128, 256, 384, 1024, 4096}) {
+    for (const int width : {4, 8}) {
+      const AtenCudaSumOrder order = aten_cuda_sum_order(size, 4096, width);
+      if (!order.unsupported.empty()) continue;
+      const int vec = order.vectorized ? order.vec : 0;
+      const std::vector<float> values = spread_values(kRows * size, static_cast<uint32_t>(size));
+      int64_t equal = 0;
+      int64_t differ_from_other_order = 0;
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float* row = values.data() + r * size;
+        const float expected = aten_cuda_row_sum(row, size, order);
+        const float kernel = kernel_row_sum(row, size, order, vec);
+        equal += std::memcmp(&kernel, &expected, sizeof(float)) == 0;
+        // The check can fail: the same rows added in another of the kernel's orders differ.
+        const int other = vec == 0 ? 4 : (vec == 4 ? 8 : 4);
+        AtenCudaSumOrder other_order = order;
+        other_order.vectorized = true;
+        other_order.vec = other;
+        if (size % other == 0) {
+          const float wrong = kernel_row_sum(row, size, other_order, other);
+          differ_from_other_order += std::memcmp(&wrong, &expected, sizeof(float)) != 0;
+        }
+      }
+      CAPTURE(size, width, vec, order.block_width);
+      CHECK(equal == kRows);
+      if (size >= 32) CHECK(differ_from_other_order > 0);
+    }
+  }
 }
 
 TEST_CASE("CUDA probe confirms ATen's summation order for the grid search's rows") {

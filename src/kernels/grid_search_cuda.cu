@@ -11,6 +11,8 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include <llmc/kernels/aten_cuda_lane_sum.hpp>
+
 #include "grid_search_element.hpp"
 
 #include <vector>
@@ -67,20 +69,6 @@ __device__ float element_error(float value, GroupQParams qparams, const DevicePr
   return importance == nullptr ? error : __fmul_rn(error, importance[k]);
 }
 
-// Lane `lane`'s j-th value in ATen's order (kVec = 0: strided, accumulator j % 4; else vectors
-// of kVec, accumulator j % kVec), or -1 past the lane's last.
-template <int kVec>
-__device__ int64_t lane_element(int lane, int64_t j, int block_width, int64_t size) {
-  if (lane >= block_width) return -1;
-  if constexpr (kVec == 0) {
-    const int64_t k = lane + j * block_width;
-    return k < size ? k : -1;
-  } else {
-    const int64_t k = (lane + (j / kVec) * block_width) * kVec + j % kVec;
-    return k < size ? k : -1;
-  }
-}
-
 template <ValueType V, ValueType E, int kVec>
 __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
                                    typename StorageOf<V>::type* best_min,
@@ -98,7 +86,7 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   float values[kValuesPerLane];
 #pragma unroll
   for (int j = 0; j < kValuesPerLane; ++j) {
-    const int64_t k = lane_element<kVec>(lane, j, block_width, size);
+    const int64_t k = AtenLaneOrder<kVec>::element(lane, j, block_width, size);
     values[j] = k >= 0 ? static_cast<float>(observed[k]) : 0.0f;
   }
   const float* importance = nullptr;
@@ -121,36 +109,15 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
     const float shrunk_min = shrink<V>(min0, problem.grid, i);
     const float shrunk_max = shrink<V>(max0, problem.grid, i);
     const GroupQParams qparams = group_qparams<V>(shrunk_min, shrunk_max, problem.quant);
-    // ATen's thread_reduce: accumulators filled in the lane's order, then combined in index
-    // order (ident 0 + the first value is exact, as in ATen).
-    constexpr int kAccumulators = kVec == 0 ? 4 : kVec;
-    float acc[kAccumulators];
-#pragma unroll
-    for (int a = 0; a < kAccumulators; ++a) acc[a] = 0.0f;
-#pragma unroll
-    for (int j = 0; j < kValuesPerLane; ++j) {
-      const int64_t k = lane_element<kVec>(lane, j, block_width, size);
-      if (k >= 0) {
-        acc[j % kAccumulators] = __fadd_rn(
-            acc[j % kAccumulators], element_error<V, E>(values[j], qparams, problem, importance, k));
-      }
-    }
-    // Past the registers (groups of more than 8 values per lane): j runs on in steps of
-    // kAccumulators, so accumulator a takes the values j ≡ a, in order.
-    for (int64_t j0 = kValuesPerLane; lane_element<kVec>(lane, j0, block_width, size) >= 0;
-         j0 += kAccumulators) {
-#pragma unroll
-      for (int a = 0; a < kAccumulators; ++a) {
-        const int64_t k = lane_element<kVec>(lane, j0 + a, block_width, size);
-        if (k >= 0) {
-          const float value = static_cast<float>(observed[k]);
-          acc[a] = __fadd_rn(acc[a], element_error<V, E>(value, qparams, problem, importance, k));
-        }
-      }
-    }
-    float partial = acc[0];
-#pragma unroll
-    for (int a = 1; a < kAccumulators; ++a) partial = __fadd_rn(partial, acc[a]);
+    // ATen's thread_reduce over this lane's values, then its tree (below).
+    const auto held = [&](int64_t j, int64_t k) {
+      return element_error<V, E>(values[j], qparams, problem, importance, k);
+    };
+    const auto loaded = [&](int64_t, int64_t k) {
+      return element_error<V, E>(static_cast<float>(observed[k]), qparams, problem, importance, k);
+    };
+    const float partial =
+        aten_lane_sum<kVec, kValuesPerLane>(lane, block_width, size, held, loaded);
     // Lanes past block_width hold 0 (adding it is exact), so the butterfly gives lane 0 the
     // sum ATen's shfl_down tree over block_width lanes gives, and every lane the same value.
     float error = warp_sum(partial);
