@@ -84,18 +84,20 @@ TEST_CASE("aten_cuda_row_sum adds every value once and in the modelled order") {
 namespace {
 
 // The fused CUDA kernel's sum of one row, run on the CPU: every lane's aten_lane_sum (the
-// kernel's own code, 8 values per lane held), then the kernel's butterfly over the 32 lanes
-// (offsets 16 to 1, lanes past block_width holding 0), which must leave the same value in
-// every lane. NaN when the lanes disagree.
+// kernel's own code, 8 values per lane held), then the kernel's butterfly, over the 32 lanes or,
+// where the row has at most 16 (two candidates per warp), over each half (offsets 16 or 8 down
+// to 1, lanes past block_width holding 0). It must leave the same value in every lane: NaN when
+// the lanes disagree.
 template <int kVec>
 float kernel_row_sum(const float* row, int64_t size, int block_width) {
+  const int slot_lanes = block_width <= 16 ? 16 : 32;
   std::vector<float> lanes(32);
   const auto term = [row](int64_t, int64_t k) { return row[k]; };
   for (int lane = 0; lane < 32; ++lane) {
     lanes[static_cast<size_t>(lane)] =
-        llmc::kernels::aten_lane_sum<kVec, 8>(lane, block_width, size, term, term);
+        llmc::kernels::aten_lane_sum<kVec, 8>(lane % slot_lanes, block_width, size, term, term);
   }
-  for (int offset = 16; offset > 0; offset /= 2) {
+  for (int offset = slot_lanes / 2; offset > 0; offset /= 2) {
     std::vector<float> next(32);
     for (int lane = 0; lane < 32; ++lane) {
       next[static_cast<size_t>(lane)] =
@@ -131,7 +133,7 @@ std::vector<float> spread_values(int64_t count, uint32_t seed) {
 
 TEST_CASE("the CUDA kernel's lane sums, run on the CPU, add in the modelled ATen order") {
   constexpr int64_t kRows = 64;
-  for (const int64_t size : {16, 32, 48, 64, 96, 128, 256, 384, 1024, 4096}) {
+  for (const int64_t size : {8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 384, 1024, 4096}) {
     for (const int width : {4, 8}) {
       const AtenCudaSumOrder order = aten_cuda_sum_order(size, 4096, width);
       if (!order.unsupported.empty()) continue;

@@ -1,7 +1,8 @@
 // CUDA fused grid search: one warp per scale group. The group's values stay in registers (the
 // first 8 of each lane's, so up to 256 per group; the rest are re-read through L1), the
-// importance row in shared memory, and each candidate's error is a warp reduction; best error
-// and range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen
+// importance row in shared memory, and each candidate's error is a warp reduction (two
+// candidates at a time, one per half-warp, where the row needs only 16 lanes); best error and
+// range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen
 // CUDA's pow (fp32 opmath, one rounding). Each lane takes the values, accumulators and tree
 // that ATen's CUDA reduction gives the row's threads (aten_cuda_sum_order.hpp), so the sums
 // are ATen's bit for bit when that model holds on the device; the dispatcher checks it with a
@@ -54,8 +55,14 @@ __device__ float element_pow(float base, const PowSpec& pow) {
   return round_to<E>(result);
 }
 
-__device__ float warp_sum(float value) {
-  for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
+// The sum over each run of kSlotLanes lanes (the whole warp, or each half): a butterfly whose
+// offsets decrease from kSlotLanes / 2, so that lane 0 of the run adds as ATen's shfl_down tree
+// over block_width <= kSlotLanes lanes does (lanes past block_width hold 0, which adds
+// exactly), and every lane of the run ends with that sum.
+template <int kSlotLanes>
+__device__ float slot_sum(float value) {
+#pragma unroll
+  for (int offset = kSlotLanes / 2; offset > 0; offset /= 2) {
     value = __fadd_rn(value, __shfl_xor_sync(0xffffffffu, value, offset));
   }
   return value;
@@ -69,16 +76,23 @@ __device__ float element_error(float value, GroupQParams qparams, const DevicePr
   return importance == nullptr ? error : __fmul_rn(error, importance[k]);
 }
 
-template <ValueType V, ValueType E, int kVec>
+// kSlots = 2 where ATen gives a row at most 16 threads (bf16 rows of 128 read 8 at a time,
+// NVFP4's rows of 16): rather than leave half the warp idle, each half-warp evaluates its own
+// candidate of the pair (i0, i0 + 1), and every lane then applies both sums in candidate order.
+template <ValueType V, ValueType E, int kVec, int kSlots>
 __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
                                    typename StorageOf<V>::type* best_min,
                                    typename StorageOf<V>::type* best_max, int* improved) {
+  static_assert(kSlots == 1 || kSlots == 2, "one or two candidates per warp");
+  constexpr int kSlotLanes = kWarpSize / kSlots;
   using Storage = typename StorageOf<V>::type;
   extern __shared__ float shared_importance[];
   const int warp = threadIdx.x / kWarpSize;
   const int lane = threadIdx.x % kWarpSize;
+  const int slot = lane / kSlotLanes;     // which candidate of the pair
+  const int row_lane = lane % kSlotLanes;  // ATen's thread of the row
   const int64_t group = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-  if (group >= problem.groups) return;
+  if (group >= problem.groups) return;  // the whole warp: group is per warp
   const int64_t size = problem.group_size;
   const Storage* observed = static_cast<const Storage*>(problem.observed) + group * size;
 
@@ -86,7 +100,7 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   float values[kValuesPerLane];
 #pragma unroll
   for (int j = 0; j < kValuesPerLane; ++j) {
-    const int64_t k = AtenLaneOrder<kVec>::element(lane, j, block_width, size);
+    const int64_t k = AtenLaneOrder<kVec>::element(row_lane, j, block_width, size);
     values[j] = k >= 0 ? static_cast<float>(observed[k]) : 0.0f;
   }
   const float* importance = nullptr;
@@ -105,28 +119,34 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   float best_error = problem.best_error_init;
   float best_lo = min0;
   float best_hi = max0;
-  for (int64_t i = 0; i < candidates; ++i) {
-    const float shrunk_min = shrink<V>(min0, problem.grid, i);
-    const float shrunk_max = shrink<V>(max0, problem.grid, i);
-    const GroupQParams qparams = group_qparams<V>(shrunk_min, shrunk_max, problem.quant);
-    // ATen's thread_reduce over this lane's values, then its tree (below).
+  for (int64_t i0 = 0; i0 < candidates; i0 += kSlots) {
+    // A slot past the last candidate evaluates the last one again; its sum is not used.
+    const int64_t mine = i0 + slot < candidates ? i0 + slot : candidates - 1;
+    const GroupQParams qparams = group_qparams<V>(shrink<V>(min0, problem.grid, mine),
+                                                  shrink<V>(max0, problem.grid, mine),
+                                                  problem.quant);
+    // ATen's thread_reduce over this lane's values, then its tree.
     const auto held = [&](int64_t j, int64_t k) {
       return element_error<V, E>(values[j], qparams, problem, importance, k);
     };
     const auto loaded = [&](int64_t, int64_t k) {
       return element_error<V, E>(static_cast<float>(observed[k]), qparams, problem, importance, k);
     };
-    const float partial =
-        aten_lane_sum<kVec, kValuesPerLane>(lane, block_width, size, held, loaded);
-    // Lanes past block_width hold 0 (adding it is exact), so the butterfly gives lane 0 the
-    // sum ATen's shfl_down tree over block_width lanes gives, and every lane the same value.
-    float error = warp_sum(partial);
+    float error = slot_sum<kSlotLanes>(
+        aten_lane_sum<kVec, kValuesPerLane>(row_lane, block_width, size, held, loaded));
     if (importance == nullptr) error = round_to<E>(error);
-    if (error < best_error) {  // same value in every lane: the warp agrees
-      best_error = error;
-      best_lo = shrunk_min;
-      best_hi = shrunk_max;
-      if (lane == 0) improved[i] = 1;
+#pragma unroll
+    for (int s = 0; s < kSlots; ++s) {
+      const int64_t i = i0 + s;
+      if (i >= candidates) break;  // the same for every lane
+      const float candidate_error =
+          kSlots == 1 ? error : __shfl_sync(0xffffffffu, error, s * kSlotLanes);
+      if (candidate_error < best_error) {  // the same value in every lane: the warp agrees
+        best_error = candidate_error;
+        best_lo = shrink<V>(min0, problem.grid, i);
+        best_hi = shrink<V>(max0, problem.grid, i);
+        if (lane == 0) improved[i] = 1;
+      }
     }
   }
   if (lane == 0) {
@@ -135,14 +155,14 @@ __global__ void grid_search_kernel(DeviceProblem problem, int64_t candidates,
   }
 }
 
-template <ValueType V, ValueType E, int kVec>
+template <ValueType V, ValueType E, int kVec, int kSlots>
 void launch(const DeviceProblem& problem, int64_t candidates, void* best_min, void* best_max,
             int* improved) {
   using Storage = typename StorageOf<V>::type;
   const int64_t blocks = (problem.groups + kWarpsPerBlock - 1) / kWarpsPerBlock;
   const size_t shared_bytes =
       problem.importance_in_shared ? kWarpsPerBlock * problem.group_size * sizeof(float) : 0;
-  grid_search_kernel<V, E, kVec>
+  grid_search_kernel<V, E, kVec, kSlots>
       <<<static_cast<unsigned>(blocks), kWarpsPerBlock * kWarpSize, shared_bytes,
          at::cuda::getCurrentCUDAStream()>>>(problem, candidates, static_cast<Storage*>(best_min),
                                              static_cast<Storage*>(best_max), improved);
@@ -152,10 +172,25 @@ void launch(const DeviceProblem& problem, int64_t candidates, void* best_min, vo
 template <ValueType V, ValueType E>
 void launch_for_order(const DeviceProblem& problem, int vec, int64_t candidates, void* best_min,
                       void* best_max, int* improved) {
+  // Rows of at most 16 threads take two candidates per warp. 4-wide vector rows (128 values
+  // or more) always have 32.
+  const bool pairs = problem.block_width <= kWarpSize / 2;
   switch (vec) {
-    case 4: launch<V, E, 4>(problem, candidates, best_min, best_max, improved); break;
-    case 8: launch<V, E, 8>(problem, candidates, best_min, best_max, improved); break;
-    default: launch<V, E, 0>(problem, candidates, best_min, best_max, improved); break;
+    case 4: launch<V, E, 4, 1>(problem, candidates, best_min, best_max, improved); break;
+    case 8:
+      if (pairs) {
+        launch<V, E, 8, 2>(problem, candidates, best_min, best_max, improved);
+      } else {
+        launch<V, E, 8, 1>(problem, candidates, best_min, best_max, improved);
+      }
+      break;
+    default:
+      if (pairs) {
+        launch<V, E, 0, 2>(problem, candidates, best_min, best_max, improved);
+      } else {
+        launch<V, E, 0, 1>(problem, candidates, best_min, best_max, improved);
+      }
+      break;
   }
 }
 
