@@ -398,6 +398,47 @@ TEST_CASE("fused grid search takes ATen's signed zero for one long zero-ended gr
   CHECK(failures.empty());
 }
 
+namespace {
+
+// Fused against the reference for ATen's pow specialisations (norm 1 copies; 0.5, 2 and 3 take
+// sqrt, x*x and x*x*x where the device's PowKernel does, x*x*x rounding in a 16-bit error
+// dtype after each multiply), with the error in the weight dtype (mse) and in fp32 (imatrix).
+std::vector<std::string> pow_specialisation_failures(const c10::Device& device) {
+  std::vector<std::string> failures;
+  const auto w4 = QuantizationArgs().num_bits(4).group_size(32).validated();
+  const auto w4_asym = QuantizationArgs().num_bits(4).symmetric(false).group_size(128).validated();
+  uint64_t seed = 2100;
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const double norm : {0.5, 1.0, 2.0, 3.0, 2.999}) {
+      for (const bool imatrix : {false, true}) {
+        for (const auto* args : {&w4, &w4_asym}) {
+          const at::Tensor weight = random_weight(48, 256, dtype, seed++).to(device);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", *args);
+          const auto options =
+              (imatrix ? GridSearchOptions::imatrix() : GridSearchOptions::mse()).norm(norm);
+          std::optional<at::Tensor> importance;
+          if (imatrix) importance = random_importance(weight, *args);
+          const std::string result = compare_backends(observed, *args, options, importance);
+          if (!result.empty()) {
+            failures.push_back(std::string(c10::toString(dtype)) + " norm " +
+                               std::to_string(norm) + (imatrix ? " imatrix" : " mse") +
+                               (args == &w4 ? " sym g32" : " asym g128") + ": " + result);
+          }
+        }
+      }
+    }
+  }
+  return failures;
+}
+
+}  // namespace
+
+TEST_CASE("fused grid search follows ATen's pow specialisations for norms 0.5, 1, 2 and 3") {
+  const auto failures = pow_specialisation_failures(c10::Device(at::kCPU));
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search rejects NaN and infinite weights as the reference does") {
   const auto args = QuantizationArgs().num_bits(4).group_size(40).validated();
   for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
@@ -522,6 +563,16 @@ TEST_CASE("CUDA fused grid search equals the reference on Llama-sized rows in AT
       }
     }
   }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("CUDA fused grid search follows ATen CUDA's pow specialisations for norms 0.5, 1, 2 and 3") {
+  if (!at::hasCUDA()) {
+    WARN("SKIPPED: no CUDA device; the CUDA grid search kernel was not run");
+    return;
+  }
+  const auto failures = pow_specialisation_failures(c10::Device(at::kCUDA, 0));
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
 }

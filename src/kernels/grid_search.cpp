@@ -138,11 +138,32 @@ std::optional<std::string> unsupported_device(const at::Tensor& observed, bool r
 }
 
 // ATen's pow(norm) on the error dtype: which specialisation runs and the exponent it uses
-// (Scalar.to<bf16/half> rounds 2.4 to 2.40625 / 2.400390625). Half has no specialisations.
-PowSpec pow_spec(c10::ScalarType error_dtype, double norm) {
+// (Scalar.to<bf16/half> rounds 2.4 to 2.40625 / 2.400390625). Pow.cpp copies for norm 1 on
+// every device. On CPU (PowKernel.cpp) Half has no specialisations, and fp32 tests the double
+// norm; on CUDA (PowKernel.cu) sqrt is taken for norm 0.5 on every dtype, and x*x / x*x*x
+// where the exponent as the error dtype rounds it is 2 / 3.
+PowSpec pow_spec(c10::ScalarType error_dtype, double norm, bool cuda) {
   PowSpec spec;
   spec.exponent_double = norm;
   spec.exponent = static_cast<float>(norm);
+  if (norm == 1.0) {
+    spec.kind = PowKind::Identity;
+    return spec;
+  }
+  if (cuda) {
+    if (norm == 0.5) {
+      spec.kind = PowKind::Sqrt;
+      return spec;
+    }
+    if (error_dtype == at::kHalf) {
+      spec.exponent = static_cast<float>(c10::Half(spec.exponent));
+    } else if (error_dtype == at::kBFloat16) {
+      spec.exponent = static_cast<float>(c10::BFloat16(spec.exponent));
+    }
+    if (spec.exponent == 2.0f) spec.kind = PowKind::Square;
+    if (spec.exponent == 3.0f) spec.kind = PowKind::Cube;
+    return spec;
+  }
   if (error_dtype == at::kHalf) {
     spec.exponent = static_cast<float>(c10::Half(static_cast<float>(norm)));
     return spec;
@@ -350,7 +371,7 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
   problem.patience_zero_means_never = options.patience_zero_means_never();
   problem.error_in_fp32 = options.error_in_fp32();
   problem.best_error_init = finfo_of(error_dtype, /*eps=*/false);
-  problem.pow = pow_spec(error_dtype, options.norm());
+  problem.pow = pow_spec(error_dtype, options.norm(), observed.is_cuda());
   std::vector<ScalarRange> tails;
   if (observed.is_cpu() && problem.pow.kind == PowKind::General) {
     tails = scalar_pow_ranges(observed.numel(), error_dtype, problem.sleef_avx512);

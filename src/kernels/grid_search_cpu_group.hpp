@@ -124,6 +124,8 @@ LLMC_KERNEL_INLINE float shrink(float bound, double grid, int64_t candidate) {
 template <class S, ValueType E>
 LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow) {
   switch (pow.kind) {
+    case PowKind::Identity:
+      return base;  // already an E value
     case PowKind::Sqrt:
       return S::template round_finite<E>(S::sqrt(base));
     case PowKind::Square:

@@ -2,8 +2,8 @@
 // first 8 of each lane's, so up to 256 per group; the rest are re-read through L1), the
 // importance row in shared memory, and each candidate's error is a warp reduction (two
 // candidates at a time, one per half-warp, where the row needs only 16 lanes); best error and
-// range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen
-// CUDA's pow (fp32 opmath, one rounding). Each lane takes the values, accumulators and tree
+// range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen CUDA's
+// pow (PowKernel.cu: powf or sqrt rounded once; x*x and x*x*x multiplied in E itself). Each lane takes the values, accumulators and tree
 // that ATen's CUDA reduction gives the row's threads (aten_cuda_sum_order.hpp), so the sums
 // are ATen's bit for bit when that model holds on the device; the dispatcher checks it with a
 // probe. GridSearchBackend::Auto still keeps the reference on CUDA until the equivalence tests
@@ -47,9 +47,11 @@ template <ValueType E>
 __device__ float element_pow(float base, const PowSpec& pow) {
   float result = base;
   switch (pow.kind) {
+    case PowKind::Identity: break;  // Pow.cpp copies: base is already an E value
     case PowKind::Sqrt: result = __fsqrt_rn(base); break;
     case PowKind::Square: result = __fmul_rn(base, base); break;
-    case PowKind::Cube: result = __fmul_rn(__fmul_rn(base, base), base); break;
+    // PowKernel.cu multiplies in E itself (c10::BFloat16 / Half operator*): E rounds twice.
+    case PowKind::Cube: result = __fmul_rn(round_to<E>(__fmul_rn(base, base)), base); break;
     case PowKind::General: result = powf(base, pow.exponent); break;
   }
   return round_to<E>(result);

@@ -46,6 +46,39 @@ C10_HOST_DEVICE inline float round_to(float value) {
   }
 }
 
+// One IEEE operation, rounded to nearest, that nvcc may not fuse with its neighbours (the .cu
+// builds with -fmad=true, as ATen's kernels do, and for fp32 round_to is the identity, so
+// nothing else would stop max*p - min*p from becoming one fma). On the host, the CPU kernels'
+// ISA files compile with -ffp-contract=off and the others without FMA instructions.
+C10_HOST_DEVICE inline float mul_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+C10_HOST_DEVICE inline float add_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+C10_HOST_DEVICE inline float sub_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+C10_HOST_DEVICE inline float div_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+
 C10_HOST_DEVICE inline float clamp_value(float value, float low, float high) {
   return value < low ? low : (value > high ? high : value);
 }
@@ -98,11 +131,12 @@ C10_HOST_DEVICE inline GroupQParams group_qparams(float shrunk_min, float shrunk
   GroupQParams result{0.0f, 0.0f};
   if (quant.symmetric) {
     const float amax = fmaxf(fabsf(min), fabsf(max));
-    result.scale = round_to<T>(amax / quant.half_range);
+    result.scale = round_to<T>(div_rn(amax, quant.half_range));
   } else {
-    result.scale = round_to<T>(round_to<T>(max - min) / quant.range);
+    result.scale = round_to<T>(div_rn(round_to<T>(sub_rn(max, min)), quant.range));
     // 0/0 for an all-zero range gives NaN, which the int8 cast turns into 0.
-    const float shifted = round_to<T>(quant.q_min - round_to<T>(min / result.scale));
+    const float shifted =
+        round_to<T>(sub_rn(quant.q_min, round_to<T>(div_rn(min, result.scale))));
     const bool is_nan = shifted != shifted;
     result.zero_point =
         is_nan ? 0.0f : nearbyintf(clamp_value(shifted, quant.q_min, quant.q_max));
@@ -115,18 +149,18 @@ C10_HOST_DEVICE inline GroupQParams group_qparams(float shrunk_min, float shrunk
 template <ValueType T>
 C10_HOST_DEVICE inline float fake_quantize_value(float value, GroupQParams qparams,
                                                  const QuantSpec& quant) {
-  float scaled = round_to<T>(value / qparams.scale);
-  scaled = round_to<T>(scaled + qparams.zero_point);
+  float scaled = round_to<T>(div_rn(value, qparams.scale));
+  scaled = round_to<T>(add_rn(scaled, qparams.zero_point));
   const float rounded =
       round_onto_grid(clamp_value(scaled, quant.q_min, quant.q_max), quant.rounding);
-  return round_to<T>(round_to<T>(rounded - qparams.zero_point) * qparams.scale);
+  return round_to<T>(mul_rn(round_to<T>(sub_rn(rounded, qparams.zero_point)), qparams.scale));
 }
 
 // Candidate i's range bound: Python's `min_val * p` keeps the weight dtype, with p as float.
 template <ValueType T>
 C10_HOST_DEVICE inline float shrink(float bound, double grid, int64_t candidate) {
   const auto p = static_cast<float>(1.0 - static_cast<double>(candidate) / grid);
-  return round_to<T>(bound * p);
+  return round_to<T>(mul_rn(bound, p));
 }
 
 }  // namespace llmc::kernels

@@ -13,8 +13,9 @@ namespace llmc::kernels {
 enum class ValueType : int8_t { Float32, Float16, BFloat16 };
 // How clamped values are rounded onto the quantized grid.
 enum class Rounding : int8_t { Int, Fp8E4M3, Fp4E2M1 };
-// ATen's pow(x, norm) specialisations (PowKernel.cpp): they round differently.
-enum class PowKind : int8_t { Sqrt, Square, Cube, General };
+// ATen's pow(x, norm) specialisations (Pow.cpp copies for norm 1; PowKernel.cpp on CPU, and
+// PowKernel.cu on CUDA, pick the others): they round differently.
+enum class PowKind : int8_t { Identity, Sqrt, Square, Cube, General };
 
 struct QuantSpec {
   Rounding rounding = Rounding::Int;
