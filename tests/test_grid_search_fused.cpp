@@ -501,7 +501,7 @@ TEST_CASE("CUDA fused grid search chooses the reference's range") {
   }
   std::vector<std::string> failures;
   uint64_t seed = 500;
-  for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
     for (const auto& quant : quantization_cases()) {
       for (const auto& loop : loop_cases()) {
         const at::Tensor weight = random_weight(64, 128, dtype, seed++).cuda();

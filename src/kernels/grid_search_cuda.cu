@@ -3,11 +3,12 @@
 // importance row in shared memory, and each candidate's error is a warp reduction (two
 // candidates at a time, one per half-warp, where the row needs only 16 lanes); best error and
 // range live in registers. Element arithmetic is grid_search_element.hpp's, with ATen CUDA's
-// pow (PowKernel.cu: powf or sqrt rounded once; x*x and x*x*x multiplied in E itself). Each lane takes the values, accumulators and tree
-// that ATen's CUDA reduction gives the row's threads (aten_cuda_sum_order.hpp), so the sums
-// are ATen's bit for bit when that model holds on the device; the dispatcher checks it with a
-// probe. GridSearchBackend::Auto still keeps the reference on CUDA until the equivalence tests
-// have passed on a GPU (kernels/grid_search.hpp).
+// pow (PowKernel.cu: powf or sqrt rounded once; x*x and x*x*x multiplied in E itself). Each
+// lane takes the values, accumulators and tree that ATen's CUDA reduction gives the row's
+// threads (aten_cuda_lane_sum.hpp, aten_cuda_sum_order.hpp), so the sums are ATen's bit for
+// bit when that model holds on the device; the dispatcher checks it with a probe.
+// GridSearchBackend::Auto still keeps the reference on CUDA until the equivalence tests have
+// passed on a GPU (kernels/grid_search.hpp).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
