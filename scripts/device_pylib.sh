@@ -111,7 +111,23 @@ EOF
 cat >> "$tmp/common/llmc_stubs.py" <<'EOF'
 
 
-class _Stub:
+class _Permissive:
+    """What placeholder classes and modules both answer: called, they hand back a bare
+    decorator's function or a placeholder; iterated, nothing; indexed, a placeholder."""
+
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return args[0]
+        return _Stub()
+
+    def __iter__(self):
+        return iter(())
+
+    def __getitem__(self, item):
+        return _Stub()
+
+
+class _Stub(_Permissive):
     _llmc_stub = True
 
     def __new__(cls, *args, **kwargs):
@@ -130,19 +146,8 @@ class _Stub:
             raise AttributeError(name)
         return _placeholder(name)
 
-    def __call__(self, *args, **kwargs):
-        if len(args) == 1 and not kwargs and callable(args[0]):
-            return args[0]
-        return _Stub()
-
-    def __iter__(self):
-        return iter(())
-
     def __bool__(self):
         return False
-
-    def __getitem__(self, item):
-        return _Stub()
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source, handler):
@@ -154,7 +159,7 @@ def _placeholder(name):
     return type(name, (_Stub,), {"_llmc_stub": True, "__module__": __name__})
 
 
-class _StubModule(types.ModuleType):
+class _StubModule(_Permissive, types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             if name == "__version__":
@@ -167,17 +172,6 @@ class _StubModule(types.ModuleType):
             value = sys.modules.setdefault(full, _new_module(full))
         setattr(self, name, value)
         return value
-
-    def __call__(self, *args, **kwargs):
-        if len(args) == 1 and not kwargs and callable(args[0]):
-            return args[0]
-        return _Stub()
-
-    def __iter__(self):
-        return iter(())
-
-    def __getitem__(self, item):
-        return _Stub()
 
     def __contains__(self, item):
         return False

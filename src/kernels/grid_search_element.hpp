@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include <llmc/kernels/rounded_ops.hpp>
+
 #include "grid_search_problem.hpp"
 
 namespace llmc::kernels {
@@ -44,39 +46,6 @@ C10_HOST_DEVICE inline float round_to(float value) {
   } else {
     return static_cast<float>(c10::Half(value));
   }
-}
-
-// One IEEE operation, rounded to nearest, that nvcc may not fuse with its neighbours (the .cu
-// builds with -fmad=true, as ATen's kernels do, and for fp32 round_to is the identity, so
-// nothing else would stop max*p - min*p from becoming one fma). On the host, the CPU kernels'
-// ISA files compile with -ffp-contract=off and the others without FMA instructions.
-C10_HOST_DEVICE inline float mul_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-C10_HOST_DEVICE inline float add_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-C10_HOST_DEVICE inline float sub_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-C10_HOST_DEVICE inline float div_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
 }
 
 C10_HOST_DEVICE inline float clamp_value(float value, float low, float high) {

@@ -8,13 +8,9 @@
 //   float lane_sum = llmc::kernels::aten_lane_sum<4, 8>(lane, block_width, 128, term, term);
 #pragma once
 
-#include <cstdint>
+#include <llmc/kernels/rounded_ops.hpp>
 
-#if defined(__CUDACC__)
-#define LLMC_HOST_DEVICE __host__ __device__ __forceinline__
-#else
-#define LLMC_HOST_DEVICE inline
-#endif
+#include <cstdint>
 
 namespace llmc::kernels {
 
@@ -40,15 +36,6 @@ struct AtenLaneOrder {
   }
 };
 
-// Rounded float addition that the compiler may not contract or reorder.
-LLMC_HOST_DEVICE float aten_lane_add(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-
 // The lane's sum: its j-th term is row value k's, `held(j, k)` for the first kRegisters (the
 // loop is unrolled, so j is a constant there: the kernel holds those values in registers) and
 // `loaded(j, k)` for the rest, which run in steps of the accumulator count, so accumulator a
@@ -66,19 +53,19 @@ LLMC_HOST_DEVICE float aten_lane_sum(int lane, int block_width, int64_t size, co
 #pragma unroll
   for (int j = 0; j < kRegisters; ++j) {
     const int64_t k = Order::element(lane, j, block_width, size);
-    if (k >= 0) acc[j % kAccumulators] = aten_lane_add(acc[j % kAccumulators], held(j, k));
+    if (k >= 0) acc[j % kAccumulators] = add_rn(acc[j % kAccumulators], held(j, k));
   }
   for (int64_t j0 = kRegisters; Order::element(lane, j0, block_width, size) >= 0;
        j0 += kAccumulators) {
 #pragma unroll
     for (int a = 0; a < kAccumulators; ++a) {
       const int64_t k = Order::element(lane, j0 + a, block_width, size);
-      if (k >= 0) acc[a] = aten_lane_add(acc[a], loaded(j0 + a, k));
+      if (k >= 0) acc[a] = add_rn(acc[a], loaded(j0 + a, k));
     }
   }
   float sum = acc[0];
 #pragma unroll
-  for (int a = 1; a < kAccumulators; ++a) sum = aten_lane_add(sum, acc[a]);
+  for (int a = 1; a < kAccumulators; ++a) sum = add_rn(sum, acc[a]);
   return sum;
 }
 
