@@ -46,7 +46,7 @@ TEST_CASE("fused kernels sum group errors in ATen's cascade order, row by row an
   const int64_t lanes = llmc::test::sum_replay_lanes();
   std::vector<int64_t> sizes;
   for (int64_t size = 1; size <= 72; ++size) sizes.push_back(size);
-  for (const int64_t size : {96, 128, 130, 200, 256}) sizes.push_back(size);
+  for (const int64_t size : {96, 128, 130, 200, 256, 512, 960}) sizes.push_back(size);
   std::vector<std::string> failures;
   uint64_t seed = 1;
   for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
@@ -70,6 +70,26 @@ TEST_CASE("fused kernels sum group errors in ATen's cascade order, row by row an
             failures.push_back(where + " row " + std::to_string(row) + ": " +
                                std::to_string(sum) + " vs " +
                                std::to_string(expected[row].item<float>()));
+          }
+        }
+        if (llmc::test::table_pass_applies(size, sum_dtype(dtype), weighted)) {
+          for (int64_t row = 0; row < lanes; ++row) {
+            // Its fp32 accumulator must be the replay's bit for bit: the sum rounded to 16 bits
+            // would let most changes of order through.
+            bool streams_ok = false;
+            float unrounded = 0.0f;
+            const float sum = llmc::test::replay_table_pass_sum(
+                error_rows + row * size, size, sum_dtype(dtype), &streams_ok, &unrounded);
+            const float accumulator = llmc::test::replay_group_sum_accumulator(
+                error_rows + row * size, size, sum_dtype(dtype));
+            if (sum != expected[row].item<float>() || unrounded != accumulator || !streams_ok) {
+              failures.push_back(where + " table pass row " + std::to_string(row) + ": " +
+                                 std::to_string(sum) + " vs " +
+                                 std::to_string(expected[row].item<float>()) + ", accumulator " +
+                                 std::to_string(unrounded) + " vs " +
+                                 std::to_string(accumulator) +
+                                 (streams_ok ? "" : ", lookups or patterns wrong"));
+            }
           }
         }
         // The lanes layout serves groups up to kLanesMaxGroupSize (64).

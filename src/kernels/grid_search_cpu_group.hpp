@@ -265,17 +265,24 @@ inline void look_up_pows(const float* table, const int32_t* bits, float* pows, i
 }
 
 // out[j] = table[bits[j]]: the 16-bit pow of each error's 16-bit pattern, the pattern held in
-// 32 bits. Scalar loads (a 16-lane gather is several times slower on Zen 4); one 32-bit index
-// load, one table load and one store per element took fewer cycles than two 16-bit indices per
-// 32-bit load, whose unpacking and repacking cost more than the loads it saved. The empty asm
-// keeps the index in a general register, so that the compiler does not make the loop a gather.
+// 32 bits; `count` is even. Scalar loads (a 16-lane gather is several times slower on Zen 4).
+// The lookups are most of the search's instructions (the core retires ~4 a cycle here), so
+// each pair of elements takes one 64-bit load of both indices (unsigned, so the low one needs
+// no extension) and one 32-bit store of both pows: 8 instructions and 4 memory accesses, where
+// one element at a time took 6 and 6. (Two 16-bit indices per 32-bit load, earlier, cost more
+// in unpacking than the loads they saved.) The empty asm keeps the indices in general
+// registers, so that the compiler does not make the loop a gather.
 LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const int32_t* bits,
                                          uint16_t* out, int64_t count) {
-#pragma GCC unroll 16
-  for (int64_t j = 0; j < count; ++j) {
-    int32_t index = bits[j];
-    asm("" : "+r"(index));
-    out[j] = table[index];
+#pragma GCC unroll 8
+  for (int64_t j = 0; j < count; j += 2) {
+    uint64_t pair;
+    memcpy(&pair, bits + j, sizeof pair);
+    asm("" : "+r"(pair));
+    uint64_t low = static_cast<uint32_t>(pair);
+    asm("" : "+r"(low));
+    const uint32_t both = uint32_t{table[low]} | (uint32_t{table[pair >> 32]} << 16);
+    memcpy(out + j, &both, sizeof both);
   }
 }
 
@@ -388,6 +395,17 @@ LLMC_KERNEL_INLINE float aten_inner_sum(const float* errors, const float* import
   return total;
 }
 
+// How row_sum ends once every load went to one of four accumulators (acc[0][k] in load order
+// k mod 4): the accumulators in order, then their lanes one by one.
+LLMC_KERNEL_INLINE float accumulators_total(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 lanes = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), a2), a3);
+  float lane_values[kSumLanes];
+  _mm256_storeu_ps(lane_values, lanes);
+  float total = 0.0f;
+  for (int l = 0; l < kSumLanes; ++l) total += lane_values[l];
+  return total;
+}
+
 // aten_inner_sum built while the errors are produced, for rows where it reduces to four plain
 // accumulators: whole loads only (size % vec_numel == 0) and fewer than 16 rows of 4 loads, so
 // the cascade never flushes (row_sum with rows < level_step). Load j goes to accumulator j % 4,
@@ -438,14 +456,7 @@ class StreamingSum {
     return tree >= kSmallest && tree <= kLargest && tree * kMargin >= bound;
   }
 
-  LLMC_KERNEL_INLINE float total() const {
-    const __m256 lanes = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0_, a1_), a2_), a3_);
-    float lane_values[kSumLanes];
-    _mm256_storeu_ps(lane_values, lanes);
-    float total = 0.0f;
-    for (int l = 0; l < kSumLanes; ++l) total += lane_values[l];
-    return total;
-  }
+  LLMC_KERNEL_INLINE float total() const { return accumulators_total(a0_, a1_, a2_, a3_); }
 
  private:
   LLMC_KERNEL_INLINE void push(__m256 load) {
@@ -486,6 +497,50 @@ LLMC_KERNEL_INLINE bool stream_with_checkpoints(Sum& sum, int64_t size, Add&& ad
 }
 
 // ---- groups ------------------------------------------------------------------------------------
+
+// The table pipeline's steady pass (search_groups), unweighted, for a 16-bit E and groups of a
+// multiple of 64 values (so the StreamingSum<E> accumulators come back in place every 4 loads
+// of 16): candidate i's error patterns are produced, candidate i - 1's pows looked up and
+// candidate i - 2's summed, in one loop without the generic pass's per-vector tests, and with
+// the four accumulators as fixed registers instead of a rotation. Returns candidate i - 2's
+// fp32 accumulator total, the same value StreamingSum<E>::total() would give.
+constexpr int64_t kSteadyTablePassStep = 4 * StreamingSum<ValueType::BFloat16>::kVecNumel;
+
+template <class S, ValueType V, ValueType E, Grid G>
+LLMC_KERNEL_INLINE float steady_table_pass(const float* values, int64_t size,
+                                           const CandidateVecs<S>& candidate,
+                                           typename S::Vec low, typename S::Vec high,
+                                           int32_t* produced, const uint16_t* table,
+                                           const int32_t* looked_up, uint16_t* pows_out,
+                                           const uint16_t* pows_in) {
+  static_assert(S::kWidth == 16 || S::kWidth == 8, "a step covers whole vectors");
+  constexpr int64_t kLoad = StreamingSum<E>::kVecNumel;  // 16 values: one accumulator add
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  static_assert(4 * kLoad == kSteadyTablePassStep);
+  for (int64_t k = 0; k < size; k += kSteadyTablePassStep) {
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) {
+      const int64_t base = k + a * kLoad;
+#pragma GCC unroll 2
+      for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
+        S::store_bits(produced + v, S::template bits16<E>(quantization_error<S, V, E, G>(
+                                        S::load(values + v), candidate, low, high)));
+        look_up_pow_bits(table, looked_up + v, pows_out + v, S::kWidth);
+      }
+      __m256 load = _mm256_setzero_ps();
+      bool first_piece = true;
+      for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
+        S::for_each_piece(S::template load_values<E>(pows_in, v), [&](__m256 piece) {
+          load = first_piece ? piece : _mm256_add_ps(load, piece);
+          first_piece = false;
+        });
+      }
+      acc[a] = _mm256_add_ps(acc[a], load);
+    }
+  }
+  return accumulators_total(acc[0], acc[1], acc[2], acc[3]);
+}
 
 template <class S, ValueType T>
 void load_group(const void* observed, int64_t group, int64_t size, int64_t padded, float* out) {
@@ -603,6 +658,8 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       const typename S::Vec high = S::set1(problem.quant.q_max);
       const int64_t first = round.first_candidate;
       const int64_t last = round.last_candidate;
+      // Passes with all three streams take the unrolled loop (steady_table_pass).
+      const bool steady = stream_sum && !weighted && size % kSteadyTablePassStep == 0;
       for (int64_t i = first; i < last + 2; ++i) {
         const bool produce = i < last;
         const bool look_up = i > first && i <= last;  // candidate i - 1
@@ -614,6 +671,18 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         const uint16_t* pows_in = buffers.pow_bits[i & 1];
         const CandidateVecs<S> candidate =
             candidate_vecs<S, V, G>(qparams_of(produce ? i : first), integers);
+        if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
+          if (produce && look_up && sum_in_pass && steady) {
+            consider(i - 2, round_scalar<S, E>(steady_table_pass<S, V, E, G>(
+                                values, size, candidate, low, high, produced, pow_table.bits,
+                                looked_up, pows_out, pows_in)));
+            for_each_tail_element([&](int64_t k) {
+              store_scalar<E>(pows_out, k,
+                              scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
+            });
+            continue;
+          }
+        }
         StreamingSum<ValueType::Float32> weighted_sum(size);
         StreamingSum<E> plain_sum(size);
         for (int64_t k = 0; k < padded; k += S::kWidth) {

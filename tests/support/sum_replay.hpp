@@ -1,6 +1,7 @@
 // The grid search kernels' replay of ATen's cascade_sum, exposed to the tests: the group-at-a-
 // time sum (aten_inner_sum), the one-group-per-lane sum (lanes_inner_sum) and the streaming sum
-// with its checkpoints (StreamingSum), run with the AVX2 policy. Implemented in
+// with its checkpoints (StreamingSum) and the table pipeline's steady pass, run with the AVX2
+// policy. Implemented in
 // sum_replay_avx2.cpp, the only test file built with -mavx2, which includes no ATen or Catch2
 // header (their inline functions must not be compiled for AVX2).
 #pragma once
@@ -40,5 +41,18 @@ bool streaming_sum_applies(int64_t size, SumDtype dtype, bool weighted);
 int64_t streaming_checkpoint_step(SumDtype dtype, bool weighted);
 float replay_streaming_sum(const float* errors, const float* importance, int64_t size,
                            SumDtype dtype, float* checkpoint_sums, uint8_t* checkpoint_claims);
+
+// replay_group_sum without importance, before the sum is rounded to `dtype`: the fp32
+// accumulator, in which any change of summation order shows (a 16-bit rounding hides most).
+float replay_group_sum_accumulator(const float* errors, int64_t size, SumDtype dtype);
+
+// The sum of the table pipeline's steady pass (steady_table_pass: 16-bit error dtypes, no
+// importance, sizes where table_pass_applies), given `errors` as the pows it sums; rounded to
+// `dtype` as replay_group_sum gives it, and in *unrounded its fp32 accumulator. *streams_ok:
+// whether the pass's other two streams (its table lookups and its produced error patterns)
+// came out right.
+bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted);
+float replay_table_pass_sum(const float* errors, int64_t size, SumDtype dtype, bool* streams_ok,
+                            float* unrounded);
 
 }  // namespace llmc::test

@@ -2,6 +2,7 @@
 #include "support/sum_replay.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "kernels/grid_search_cpu_avx2.hpp"
 #include "kernels/grid_search_cpu_lanes.hpp"
@@ -67,7 +68,69 @@ float streaming_sum_of(const float* errors, const float* importance, int64_t siz
                           [](float sum) { return kernels::round_scalar<Avx2, E>(sum); });
 }
 
+// The table pipeline's steady pass (steady_table_pass) given `errors`, as 16-bit E patterns,
+// for the pows its previous pass looked up: its sum rounded to E. It also looks up scattered
+// patterns in a scrambled table and produces candidate patterns for all-zero values; *streams_ok
+// says whether those came out as table[index] and as zero errors.
+template <ValueType E>
+float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float* unrounded) {
+  const auto count = static_cast<size_t>(size);
+  std::vector<uint16_t> pows_in(count);
+  std::vector<uint16_t> pows_out(count, 0xFFFF);
+  std::vector<int32_t> looked_up(count);
+  std::vector<int32_t> produced(count, -1);
+  const std::vector<float> values(count, 0.0f);
+  std::vector<uint16_t> table(static_cast<size_t>(kernels::kPowTableSize));
+  for (size_t b = 0; b < table.size(); ++b) {
+    table[b] = static_cast<uint16_t>((b * 2654435761u) >> 17);
+  }
+  for (size_t k = 0; k < count; ++k) {
+    kernels::store_scalar<E>(pows_in.data(), static_cast<int64_t>(k), errors[k]);
+    looked_up[k] = static_cast<int32_t>((k * 7919u + 13u) & 0x7FFFu);
+  }
+  const kernels::QuantSpec quant;
+  const kernels::LevelIntegers integers(quant);
+  const auto candidate = kernels::candidate_vecs<Avx2, E, kernels::Grid::IntSymmetric>(
+      kernels::GroupQParams{1.0f, 0.0f}, integers);
+  const float sum = kernels::steady_table_pass<Avx2, E, E, kernels::Grid::IntSymmetric>(
+      values.data(), size, candidate, Avx2::set1(quant.q_min), Avx2::set1(quant.q_max),
+      produced.data(), table.data(), looked_up.data(), pows_out.data(), pows_in.data());
+  bool ok = true;
+  for (size_t k = 0; k < count; ++k) {
+    ok = ok && pows_out[k] == table[static_cast<size_t>(looked_up[k])] && produced[k] == 0;
+  }
+  *streams_ok = ok;
+  *unrounded = sum;
+  return kernels::round_scalar<Avx2, E>(sum);
+}
+
 }  // namespace
+
+bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted) {
+  return !weighted && dtype != SumDtype::Float32 &&
+         kernels::StreamingSum<ValueType::BFloat16>::applies(size) &&
+         size % kernels::kSteadyTablePassStep == 0;
+}
+
+float replay_table_pass_sum(const float* errors, int64_t size, SumDtype dtype, bool* streams_ok,
+                            float* unrounded) {
+  if (dtype == SumDtype::Float16) {
+    return table_pass_sum<ValueType::Float16>(errors, size, streams_ok, unrounded);
+  }
+  return table_pass_sum<ValueType::BFloat16>(errors, size, streams_ok, unrounded);
+}
+
+float replay_group_sum_accumulator(const float* errors, int64_t size, SumDtype dtype) {
+  switch (dtype) {
+    case SumDtype::Float16:
+      return kernels::aten_inner_sum<ValueType::Float16, false>(errors, nullptr, size);
+    case SumDtype::BFloat16:
+      return kernels::aten_inner_sum<ValueType::BFloat16, false>(errors, nullptr, size);
+    case SumDtype::Float32:
+      break;
+  }
+  return kernels::aten_inner_sum<ValueType::Float32, false>(errors, nullptr, size);
+}
 
 bool sum_replay_supported() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
