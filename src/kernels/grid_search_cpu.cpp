@@ -101,6 +101,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
       avx512 ? search_groups_avx512(problem) : search_groups_avx2(problem);
   std::vector<float> pow_values;
   std::vector<uint16_t> pow_bits;
+  std::vector<uint32_t> pow_high_bits;
   PowTable table;
   if (uses_pow_table(problem)) {
     pow_values.resize(kPowTableSize);
@@ -108,6 +109,9 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     pow_bits = pow_table_bits(problem.value_type, pow_values);
     table.values = pow_values.data();
     table.bits = pow_bits.data();
+    pow_high_bits.assign(pow_bits.begin(), pow_bits.end());
+    for (uint32_t& b : pow_high_bits) b <<= 16;
+    table.high_bits = pow_high_bits.data();
   }
   const int64_t words = improvement_words(problem.candidates);
   std::vector<uint64_t> improved_bits(static_cast<size_t>(problem.groups * words), 0);

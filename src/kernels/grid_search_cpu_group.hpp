@@ -265,23 +265,23 @@ inline void look_up_pows(const float* table, const int32_t* bits, float* pows, i
 }
 
 // out[j] = table[bits[j]]: the 16-bit pow of each error's 16-bit pattern, the pattern held in
-// 32 bits; `count` is even. Scalar loads (a 16-lane gather is several times slower on Zen 4).
-// The lookups are most of the search's instructions (the core retires ~4 a cycle here), so
-// each pair of elements takes one 64-bit load of both indices (unsigned, so the low one needs
-// no extension) and one 32-bit store of both pows: 8 instructions and 4 memory accesses, where
-// one element at a time took 6 and 6. (Two 16-bit indices per 32-bit load, earlier, cost more
-// in unpacking than the loads they saved.) The empty asm keeps the indices in general
-// registers, so that the compiler does not make the loop a gather.
-LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const int32_t* bits,
-                                         uint16_t* out, int64_t count) {
+// 32 bits; `count` is even; high_table[b] is table[b] << 16. Scalar loads (a 16-lane gather is
+// several times slower on Zen 4). The lookups are most of the search's instructions, so each
+// pair of elements is one 32-bit store of both pows, the second or-ed in straight from
+// high_table (a load folded into the or): 5 instructions and 5 memory accesses per pair, where
+// one element at a time took 6 and 6, and one 64-bit load of both indices 6 and 4 (it needs a
+// shift and a zero extension), measured 3-6% slower. (Two 16-bit indices per 32-bit load,
+// earlier, cost more in unpacking than the loads they saved.) Unsigned indices need no sign
+// extension; the empty asm keeps them in general registers, so that the compiler does not
+// make the loop a gather.
+LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const uint32_t* high_table,
+                                         const int32_t* bits, uint16_t* out, int64_t count) {
 #pragma GCC unroll 8
   for (int64_t j = 0; j < count; j += 2) {
-    uint64_t pair;
-    memcpy(&pair, bits + j, sizeof pair);
-    asm("" : "+r"(pair));
-    uint64_t low = static_cast<uint32_t>(pair);
-    asm("" : "+r"(low));
-    const uint32_t both = uint32_t{table[low]} | (uint32_t{table[pair >> 32]} << 16);
+    uint64_t low = static_cast<uint32_t>(bits[j]);
+    uint64_t high = static_cast<uint32_t>(bits[j + 1]);
+    asm("" : "+r"(low), "+r"(high));
+    const uint32_t both = uint32_t{table[low]} | high_table[high];
     memcpy(out + j, &both, sizeof both);
   }
 }
@@ -511,6 +511,7 @@ LLMC_KERNEL_INLINE float steady_table_pass(const float* values, int64_t size,
                                            const CandidateVecs<S>& candidate,
                                            typename S::Vec low, typename S::Vec high,
                                            int32_t* produced, const uint16_t* table,
+                                           const uint32_t* high_table,
                                            const int32_t* looked_up, uint16_t* pows_out,
                                            const uint16_t* pows_in) {
   static_assert(S::kWidth == 16 || S::kWidth == 8, "a step covers whole vectors");
@@ -526,7 +527,7 @@ LLMC_KERNEL_INLINE float steady_table_pass(const float* values, int64_t size,
       for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
         S::store_bits(produced + v, S::template bits16<E>(quantization_error<S, V, E, G>(
                                         S::load(values + v), candidate, low, high)));
-        look_up_pow_bits(table, looked_up + v, pows_out + v, S::kWidth);
+        look_up_pow_bits(table, high_table, looked_up + v, pows_out + v, S::kWidth);
       }
       __m256 load = _mm256_setzero_ps();
       bool first_piece = true;
@@ -675,7 +676,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           if (produce && look_up && sum_in_pass && steady) {
             consider(i - 2, round_scalar<S, E>(steady_table_pass<S, V, E, G>(
                                 values, size, candidate, low, high, produced, pow_table.bits,
-                                looked_up, pows_out, pows_in)));
+                                pow_table.high_bits, looked_up, pows_out, pows_in)));
             for_each_tail_element([&](int64_t k) {
               store_scalar<E>(pows_out, k,
                               scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
@@ -690,7 +691,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
             S::store_bits(produced + k, S::template bits16<E>(quantization_error<S, V, E, G>(
                                                           S::load(values + k), candidate, low, high)));
           }
-          if (look_up) look_up_pow_bits(pow_table.bits, looked_up + k, pows_out + k, S::kWidth);
+          if (look_up) look_up_pow_bits(pow_table.bits, pow_table.high_bits, looked_up + k, pows_out + k, S::kWidth);
           if (sum_in_pass) {
             const typename S::Vec p = S::template load_values<E>(pows_in, k);
             if (weighted) {

@@ -28,12 +28,14 @@ struct SearchRound {
   bool abandon_losing = false;
 };
 
-// fill_pow_table's table in two forms: each pow as a float (the lanes layout's lookups) and as
-// its 16-bit pattern in the error dtype (the group layout's: half the cache footprint, two
-// lookups per 32-bit load and store). Both null when the problem has no table.
+// fill_pow_table's table in three forms: each pow as a float (the lanes layout's lookups), as
+// its 16-bit pattern in the error dtype (the group layout's: half the cache footprint), and
+// that pattern shifted into the high half of 32 bits (the group layout's second element of a
+// pair, or-ed into the first's). All null when the problem has no table.
 struct PowTable {
   const float* values = nullptr;
   const uint16_t* bits = nullptr;
+  const uint32_t* high_bits = nullptr;
 };
 
 // Runs `round` on groups [begin, end) and writes each group's best range so far into

@@ -81,8 +81,10 @@ float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float*
   std::vector<int32_t> produced(count, -1);
   const std::vector<float> values(count, 0.0f);
   std::vector<uint16_t> table(static_cast<size_t>(kernels::kPowTableSize));
+  std::vector<uint32_t> high_table(table.size());
   for (size_t b = 0; b < table.size(); ++b) {
     table[b] = static_cast<uint16_t>((b * 2654435761u) >> 17);
+    high_table[b] = uint32_t{table[b]} << 16;
   }
   for (size_t k = 0; k < count; ++k) {
     kernels::store_scalar<E>(pows_in.data(), static_cast<int64_t>(k), errors[k]);
@@ -94,7 +96,8 @@ float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float*
       kernels::GroupQParams{1.0f, 0.0f}, integers);
   const float sum = kernels::steady_table_pass<Avx2, E, E, kernels::Grid::IntSymmetric>(
       values.data(), size, candidate, Avx2::set1(quant.q_min), Avx2::set1(quant.q_max),
-      produced.data(), table.data(), looked_up.data(), pows_out.data(), pows_in.data());
+      produced.data(), table.data(), high_table.data(), looked_up.data(), pows_out.data(),
+      pows_in.data());
   bool ok = true;
   for (size_t k = 0; k < count; ++k) {
     ok = ok && pows_out[k] == table[static_cast<size_t>(looked_up[k])] && produced[k] == 0;
