@@ -19,6 +19,7 @@
 #include <llmc/models/llama.hpp>
 #include <llmc/nn/modules.hpp>
 #include <llmc/observers/imatrix_mse.hpp>
+#include <llmc/observers/squared_input_sums.hpp>
 #include <map>
 #include <memory>
 #include <string>
@@ -129,5 +130,24 @@ int main(int argc, char** argv) {
   std::printf("%-28s %12.4f\n", "no hooks", a);
   std::printf("%-28s %12.4f\n", "imatrix hooks on every Linear", b);
   std::printf("overhead: %+.2f%% (target <= 2%%)\n", (b / a - 1.0) * 100.0);
+
+  // The hook's Σx² alone on the layer's two input widths, as squared_input_sums runs it (one
+  // pass on the CPU) against the ATen ops upstream runs (convert, square, sum).
+  std::printf("\n%-28s %12s %12s %8s\n", "sum of x^2 per column", "llmc s", "ATen ops s",
+              "ratio");
+  const auto dtype = o.at("dtype") == "bfloat16" ? torch::kBFloat16 : torch::kFloat;
+  for (const int64_t width : {hidden, static_cast<int64_t>(std::stoll(o.at("intermediate")))}) {
+    const auto x = torch::randn({std::stoll(o.at("batch")), std::stoll(o.at("seq")), width},
+                                torch::TensorOptions().dtype(dtype).device(device));
+    std::vector<double> ours, aten;
+    for (int r = 0; r < std::max(repeats, 5); ++r) {
+      ours.push_back(seconds([&] { (void)llmc::squared_input_sums(x); }, cuda));
+      aten.push_back(seconds([&] { (void)llmc::squared_input_sums_aten(x); }, cuda));
+    }
+    const std::string label = "input width " + std::to_string(width) +
+                              (llmc::squared_input_sums_one_pass(x) ? " (one pass)" : " (ATen)");
+    const double mine = median(ours), theirs = median(aten);
+    std::printf("%-28s %12.6f %12.6f %7.2fx\n", label.c_str(), mine, theirs, theirs / mine);
+  }
   return 0;
 }

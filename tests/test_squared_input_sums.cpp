@@ -7,6 +7,7 @@
 #include <llmc/observers/imatrix_mse.hpp>
 #include <llmc/observers/squared_input_sums.hpp>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "support/catch.hpp"
@@ -53,6 +54,68 @@ TEST_CASE("squared_input_sums equals upstream's x.float().pow(2).sum over leadin
       CHECK(at::equal(x, before));  // the input is never squared in place
     }
   }
+}
+
+TEST_CASE("one-pass CPU squared_input_sums adds in ATen's order for every column path, row count and thread count") {
+  // Values over 24 binades, so that any other order of the additions shows in the fp32 sums.
+  // The shapes cover each of ATen's column paths (blocks of 4 vectors, single vectors, scalar
+  // columns; fewer columns than a vector), row counts on both sides of the cascade's level
+  // steps (16, 256, 4096) and of its 4-way interleave, and sizes on both sides of
+  // GRAIN_SIZE, where ATen starts splitting the columns between threads (in 128-byte chunks).
+  const int saved_threads = at::get_num_threads();
+  std::vector<std::string> failures;
+  int64_t cases = 0;
+  uint64_t seed = 7;
+  for (const int threads : {1, 2, 3}) {
+    at::set_num_threads(threads);
+    for (const auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+      for (const auto& shape : std::vector<std::vector<int64_t>>{
+               {1, 5},        {3, 2},      {5, 7},       {17, 12},     {16, 64},
+               {33, 99},      {257, 83},   {4, 300},     {1000, 35},   {63, 1024},
+               {2, 150, 133}, {4099, 8},   {8, 4105},    {520, 200},   {3, 70, 1000},
+               {2, 17, 4096}, {1, 700, 72}, {6000, 11}}) {
+        at::manual_seed(seed++);
+        const at::Tensor exponents = at::randint(-12, 12, shape).to(at::kFloat);
+        const at::Tensor x =
+            ((at::rand(shape) - 0.5) * at::pow(2.0, exponents)).to(dtype).contiguous();
+        if (!llmc::squared_input_sums_one_pass(x)) {
+          failures.push_back("one-pass path not taken for " + std::string(c10::toString(dtype)));
+          continue;
+        }
+        ++cases;
+        const at::Tensor got = llmc::squared_input_sums(x);
+        const at::Tensor expected = upstream_sums(x);
+        if (!at::equal(got, expected)) {
+          const int64_t differing = (got != expected).sum().item<int64_t>();
+          std::string where = std::string(c10::toString(dtype)) + " [";
+          for (const int64_t d : shape) where += std::to_string(d) + ",";
+          failures.push_back(where + "] threads " + std::to_string(threads) + ": " +
+                             std::to_string(differing) + " columns differ");
+        }
+      }
+    }
+  }
+  at::set_num_threads(saved_threads);
+  for (size_t i = 0; i < failures.size() && i < 20; ++i) UNSCOPED_INFO(failures[i]);
+  CHECK(failures.empty());
+  CHECK(cases == 3 * 3 * 18);
+}
+
+TEST_CASE("squared_input_sums keeps the ATen ops where the one pass does not apply") {
+  torch::manual_seed(3);
+  const at::Tensor base = torch::randn({40, 96});
+  const at::Tensor transposed = base.t();  // not contiguous: ATen reduces in another layout
+  CHECK_FALSE(llmc::squared_input_sums_one_pass(transposed));
+  LLMC_CHECK_BIT_EQUAL(llmc::squared_input_sums(transposed), upstream_sums(transposed), "sums");
+  const at::Tensor one_column = torch::randn({300, 1});  // a single output: a full reduction
+  CHECK_FALSE(llmc::squared_input_sums_one_pass(one_column));
+  LLMC_CHECK_BIT_EQUAL(llmc::squared_input_sums(one_column), upstream_sums(one_column), "sums");
+  const at::Tensor doubles = torch::randn({20, 30}, torch::kFloat64);
+  CHECK_FALSE(llmc::squared_input_sums_one_pass(doubles));
+  CHECK(llmc::squared_input_sums(doubles).scalar_type() == at::kFloat);
+  const at::Tensor empty = torch::randn({0, 30});
+  CHECK_FALSE(llmc::squared_input_sums_one_pass(empty));
+  CHECK(at::equal(llmc::squared_input_sums(empty), torch::zeros({30})));
 }
 
 TEST_CASE("CUDA squared_input_sums stays on the activations' device and equals upstream's ops") {

@@ -1,10 +1,26 @@
 #include <llmc/observers/squared_input_sums.hpp>
+
 #include <numeric>
 #include <vector>
+
+#include "../kernels/squared_column_sums.hpp"
 
 namespace llmc {
 
 at::Tensor squared_input_sums(const at::Tensor& input) {
+  const at::Tensor detached = input.detach();
+  // On the CPU, one pass that adds the squares in ATen's order (same bits, no intermediates).
+  if (kernels::squared_column_sums_applies(detached)) {
+    return kernels::squared_column_sums_cpu(detached);
+  }
+  return squared_input_sums_aten(detached);
+}
+
+bool squared_input_sums_one_pass(const at::Tensor& input) {
+  return kernels::squared_column_sums_applies(input);
+}
+
+at::Tensor squared_input_sums_aten(const at::Tensor& input) {
   const at::Tensor detached = input.detach();
   at::Tensor squares;
   if (detached.scalar_type() == at::kFloat) {

@@ -10,9 +10,17 @@
 
 namespace llmc {
 
-// x.float().pow(2).sum(leading dims), as upstream computes it (bit-identical: the same ops in
-// the same order); a 1-D input is one token. A converted copy is squared in place.
+// x.float().pow(2).sum(leading dims), bit-identical to upstream's ops; a 1-D input is one
+// token. On the CPU (contiguous fp32/bf16/fp16, 2+ columns) one pass reads x once and adds the
+// squares in the order of ATen's sum kernel; elsewhere (CUDA among them) it runs the ATen ops,
+// on the input's device, with no host synchronisation.
 at::Tensor squared_input_sums(const at::Tensor& input);
+
+// Whether squared_input_sums takes the one-pass CPU path for this input.
+bool squared_input_sums_one_pass(const at::Tensor& input);
+
+// The same through the ATen ops themselves (convert, square in place, sum), on any device.
+at::Tensor squared_input_sums_aten(const at::Tensor& input);
 
 // The sums of the last input seen, reused while that same tensor comes back unmodified (same
 // TensorImpl and version counter). Holds a reference to that input until the next one or
