@@ -60,8 +60,9 @@ TEST_CASE("one-pass CPU squared_input_sums adds in ATen's order for every column
   // Values over 24 binades, so that any other order of the additions shows in the fp32 sums.
   // The shapes cover each of ATen's column paths (blocks of 4 vectors, single vectors, scalar
   // columns; fewer columns than a vector), row counts on both sides of the cascade's level
-  // steps (16, 256, 4096) and of its 4-way interleave, and sizes on both sides of
-  // GRAIN_SIZE, where ATen starts splitting the columns between threads (in 128-byte chunks).
+  // steps (16, 256, 4096, and the wider steps of very long columns) and of its 4-way
+  // interleave, and sizes on both sides of GRAIN_SIZE, where ATen starts splitting the columns
+  // between threads (in 128-byte chunks).
   const int saved_threads = at::get_num_threads();
   std::vector<std::string> failures;
   int64_t cases = 0;
@@ -73,7 +74,9 @@ TEST_CASE("one-pass CPU squared_input_sums adds in ATen's order for every column
                {1, 5},        {3, 2},      {5, 7},       {17, 12},     {16, 64},
                {33, 99},      {257, 83},   {4, 300},     {1000, 35},   {63, 1024},
                {2, 150, 133}, {4099, 8},   {8, 4105},    {520, 200},   {3, 70, 1000},
-               {2, 17, 4096}, {1, 700, 72}, {6000, 11}}) {
+               {2, 17, 4096}, {1, 700, 72}, {6000, 11},
+               // Past 2^19 cascaded rows the level step grows (32 instead of 16).
+               {600000, 4},   {2200000, 2}}) {
         at::manual_seed(seed++);
         const at::Tensor exponents = at::randint(-12, 12, shape).to(at::kFloat);
         const at::Tensor x =
@@ -98,7 +101,7 @@ TEST_CASE("one-pass CPU squared_input_sums adds in ATen's order for every column
   at::set_num_threads(saved_threads);
   for (size_t i = 0; i < failures.size() && i < 20; ++i) UNSCOPED_INFO(failures[i]);
   CHECK(failures.empty());
-  CHECK(cases == 3 * 3 * 18);
+  CHECK(cases == 3 * 3 * 20);
 }
 
 TEST_CASE("squared_input_sums keeps the ATen ops where the one pass does not apply") {
