@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 namespace llmc::kernels {
@@ -49,7 +48,7 @@ struct SquareLoad {
 
 // multi_row_sum for `width` adjacent columns from `column` on: each column's own cascade over
 // the rows first + k * step for k < count (step 1: every row; row_sum's interleaved cascades
-// use step 4). Adds into acc_out[b], which holds 0 on entry.
+// use step 4). Writes column + b's sum to acc_out[b].
 template <class Load>
 void cascade(const Load& load, int64_t first, int64_t step, int64_t count, int64_t column,
              int64_t width, float* acc_out) {
