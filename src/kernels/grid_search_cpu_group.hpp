@@ -672,15 +672,19 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         const uint16_t* pows_in = buffers.pow_bits[i & 1];
         const CandidateVecs<S> candidate =
             candidate_vecs<S, V, G>(qparams_of(produce ? i : first), integers);
+        // Candidate i - 1's pows at ATen's scalar tails: std::pow, not the table's Sleef.
+        const auto look_up_tails = [&] {
+          for_each_tail_element([&](int64_t k) {
+            store_scalar<E>(pows_out, k,
+                            scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
+          });
+        };
         if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
           if (produce && look_up && sum_in_pass && steady) {
             consider(i - 2, round_scalar<S, E>(steady_table_pass<S, V, E, G>(
                                 values, size, candidate, low, high, produced, pow_table.bits,
                                 pow_table.high_bits, looked_up, pows_out, pows_in)));
-            for_each_tail_element([&](int64_t k) {
-              store_scalar<E>(pows_out, k,
-                              scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
-            });
+            look_up_tails();
             continue;
           }
         }
@@ -691,7 +695,10 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
             S::store_bits(produced + k, S::template bits16<E>(quantization_error<S, V, E, G>(
                                                           S::load(values + k), candidate, low, high)));
           }
-          if (look_up) look_up_pow_bits(pow_table.bits, pow_table.high_bits, looked_up + k, pows_out + k, S::kWidth);
+          if (look_up) {
+            look_up_pow_bits(pow_table.bits, pow_table.high_bits, looked_up + k, pows_out + k,
+                             S::kWidth);
+          }
           if (sum_in_pass) {
             const typename S::Vec p = S::template load_values<E>(pows_in, k);
             if (weighted) {
@@ -714,12 +721,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           }
           consider(i - 2, error);
         }
-        if (look_up) {
-          for_each_tail_element([&](int64_t k) {
-            store_scalar<E>(pows_out, k,
-                            scalar_pow<S, E>(from_bits16_scalar<E>(looked_up[k]), problem.pow));
-          });
-        }
+        if (look_up) look_up_tails();
       }
     } else {
       const bool stream = !has_tails && padded == size &&

@@ -126,12 +126,16 @@ void sum_columns(const Load& load, int64_t rows, int64_t begin, int64_t end, int
 // x86 under every capability: the AVX512 capability runs the AVX2 build of SumKernel.cpp (as
 // the grid search's cascade replay also found), and the DEFAULT build's Vectorized is 32 bytes.
 // (Measured: with 16, columns 16-31 of a 33-column input took the wrong path.)
+// ATen settles its capability once per process, so this is looked up once, not per hook call.
 int64_t aten_float_vec_size() {
+  static const int64_t size = [] {
 #if defined(__x86_64__) || defined(_M_X64)
-  const std::string capability = at::get_cpu_capability();
-  if (capability == "AVX512" || capability == "AVX2" || capability == "DEFAULT") return 8;
+    const std::string capability = at::get_cpu_capability();
+    if (capability == "AVX512" || capability == "AVX2" || capability == "DEFAULT") return 8;
 #endif
-  return 0;
+    return 0;
+  }();
+  return size;
 }
 
 template <typename T>
@@ -159,8 +163,8 @@ void squared_sums(const T* data, int64_t rows, int64_t columns, float* out) {
 bool squared_column_sums_applies(const at::Tensor& x) {
   const auto dtype = x.scalar_type();
   return x.device().is_cpu() && x.layout() == at::kStrided && x.dim() >= 2 &&
-         x.is_contiguous() && (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) &&
-         x.numel() > 0 && x.size(-1) >= 2 && aten_float_vec_size() > 0;
+         x.is_contiguous() &&
+         (dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kHalf) && x.numel() > 0 && x.size(-1) >= 2 && aten_float_vec_size() > 0;
 }
 
 at::Tensor squared_column_sums_cpu(const at::Tensor& x) {
