@@ -126,11 +126,14 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   round.best = best.data();
   round.improved_bits = improved_bits.data();
   round.abandon_losing = terms_nonnegative(problem);
+  round.clamp_bound = round.abandon_losing && uses_clamp_bound(problem);
   int64_t last_improvement = -1;
   int64_t stop = -1;
   while (round.last_candidate < problem.candidates && stop < 0) {
     round.first_candidate = round.last_candidate;
-    round.last_candidate = next_round_end(problem, round.first_candidate, last_improvement);
+    round.last_candidate = round.clamp_bound
+                               ? problem.candidates
+                               : next_round_end(problem, round.first_candidate, last_improvement);
     at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
       std::vector<std::byte> scratch(static_cast<size_t>(scratch_bytes));
       search(problem, table, round, begin, end, scratch.data(), best_min, best_max);

@@ -26,6 +26,10 @@ struct SearchRound {
   // Whether a candidate may be abandoned once its partial error reaches the group's best: exact
   // only when every summed term is >= 0, so not with negative importance.
   bool abandon_losing = false;
+  // Whether search_groups skips candidates whose clamp bound reaches the best (uses_clamp_bound
+  // and abandon_losing). The driver then runs every candidate in one round: past the best, a
+  // candidate mostly costs only its bound, less than another round's pass over the groups.
+  bool clamp_bound = false;
 };
 
 // fill_pow_table's table in three forms: each pow as a float (the lanes layout's lookups), as
@@ -118,6 +122,7 @@ struct GroupScratch {
   float* candidate_p;  // the shrink factor p of every candidate
   float* candidate_scale;
   float* candidate_zero_point;
+  float* candidate_bound;  // the clamp bound of each candidate's error (search_groups)
   int32_t* patterns[2];
   uint16_t* pow_bits[2];
 
@@ -133,6 +138,7 @@ struct GroupScratch {
     s.candidate_p = arena.take<float>(padded_candidates);
     s.candidate_scale = arena.take<float>(padded_candidates);
     s.candidate_zero_point = arena.take<float>(padded_candidates);
+    s.candidate_bound = arena.take<float>(padded_candidates);
     s.patterns[0] = arena.take<int32_t>(padded);
     s.patterns[1] = arena.take<int32_t>(padded);
     s.pow_bits[0] = arena.take<uint16_t>(padded);
@@ -147,6 +153,25 @@ constexpr int64_t kLanesMaxGroupSize = 64;
 inline bool uses_lanes_layout(const GridSearchProblem& problem) {
   return problem.group_size <= kLanesMaxGroupSize;
 }
+// Whether search_groups streams a candidate's sum (StreamingSum) rather than buffering it: the
+// group is whole loads of ATen's sum (8 fp32 values, or 16 of a 16-bit dtype) and fewer than 64
+// of them, so that ATen's cascade never flushes.
+inline bool streams_group_sum(int64_t group_size, int64_t load_values) {
+  return group_size >= load_values && group_size % load_values == 0 &&
+         group_size / load_values < 64;
+}
+
+// Whether search_groups can bound each candidate's error from the group's clamped extremes
+// (clamp_bounds, grid_search_cpu_group.hpp), given terms >= 0: the group layout with streamed
+// sums, and a pow that ATen specialises (Sleef's general pow is not proven monotone).
+inline bool uses_clamp_bound(const GridSearchProblem& problem) {
+  if (uses_lanes_layout(problem) || problem.pow.kind == PowKind::General) return false;
+  const bool fp32_sum = problem.importance != nullptr || problem.error_in_fp32 ||
+                        problem.value_type == ValueType::Float32;
+  return problem.group_size == cpu_padded_size(problem.group_size) &&
+         streams_group_sum(problem.group_size, fp32_sum ? 8 : 16);
+}
+
 struct LanesScratch {
   float* values;
   float* importance;
