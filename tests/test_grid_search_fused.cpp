@@ -147,20 +147,27 @@ TEST_CASE("fused grid search chooses the reference's range for every dtype and q
 }
 
 TEST_CASE("fused grid search replays the global patience rule of both loops") {
-  const auto args = QuantizationArgs().num_bits(4).group_size(16).validated();
+  // Groups of 16 (the lanes layout, in rounds) and of 128 (the group layout: in rounds for mse's
+  // pow table; in one round with the clamp bound for imatrix's norm 3 and mse's norm 2, where
+  // the stop is applied afterwards from the improvement bits).
   std::vector<std::string> failures;
-  for (const int64_t patience : {0, 1, 2, 3, 5}) {
-    for (const bool imatrix : {false, true}) {
-      const auto options = (imatrix ? GridSearchOptions::imatrix() : GridSearchOptions::mse())
-                               .patience(patience);
-      for (uint64_t seed = 100; seed < 106; ++seed) {
-        // Few groups: early stops are frequent.
-        const at::Tensor weight = random_weight(2 + seed % 3, 32, at::kBFloat16, seed);
-        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
-        const std::string result = compare_backends(observed, args, options, std::nullopt);
-        if (!result.empty()) {
-          failures.push_back("patience " + std::to_string(patience) +
-                             (imatrix ? " imatrix" : " mse") + ": " + result);
+  for (const int64_t group : {16, 128}) {
+    const auto args = QuantizationArgs().num_bits(4).group_size(group).validated();
+    for (const int64_t patience : {0, 1, 2, 3, 5}) {
+      for (const std::string loop : {"mse", "mse norm 2", "imatrix"}) {
+        const auto options = (loop == "imatrix"      ? GridSearchOptions::imatrix()
+                              : loop == "mse norm 2" ? GridSearchOptions::mse().norm(2.0)
+                                                     : GridSearchOptions::mse())
+                                 .patience(patience);
+        for (uint64_t seed = 100; seed < 106; ++seed) {
+          // Few groups: early stops are frequent.
+          const at::Tensor weight = random_weight(2 + seed % 3, 2 * group, at::kBFloat16, seed);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+          const std::string result = compare_backends(observed, args, options, std::nullopt);
+          if (!result.empty()) {
+            failures.push_back("group " + std::to_string(group) + " patience " +
+                               std::to_string(patience) + " " + loop + ": " + result);
+          }
         }
       }
     }
