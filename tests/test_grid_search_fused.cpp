@@ -176,6 +176,37 @@ TEST_CASE("fused grid search replays the global patience rule of both loops") {
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search stops where the reference does after running a round to the end") {
+  // With a pow table (16-bit errors, norm 2.4) the driver runs the rest of the candidates in one
+  // round once at least max(16, groups / 64) groups improved at the end of a round, and applies
+  // the patience stop afterwards. Here 256 groups are copies of one row (so all improve, or
+  // none, at the same candidates: the rule fires inside the long round) or random rows, with
+  // patience 1, 2 and 5.
+  const auto args = QuantizationArgs().num_bits(4).group_size(128).validated();
+  std::vector<std::string> failures;
+  for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    for (const bool copies : {true, false}) {
+      for (const int64_t patience : {1, 2, 5}) {
+        for (uint64_t seed = 700; seed < 704; ++seed) {
+          at::Tensor weight = random_weight(64, 512, at::kFloat, seed);
+          if (copies) weight = weight[1].slice(0, 0, 128).repeat({64, 4});
+          weight = weight.to(dtype);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+          const std::string result = compare_backends(
+              observed, args, GridSearchOptions::mse().patience(patience), std::nullopt);
+          if (!result.empty()) {
+            failures.push_back(std::string(c10::toString(dtype)) + (copies ? " copies" : " random") +
+                               " patience " + std::to_string(patience) + " seed " +
+                               std::to_string(seed) + ": " + result);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search reproduces ATen's pow on its parallel chunk tails") {
   // > 32768 elements and chunk sizes that are no multiple of the vector step: some elements of
   // the reference's pow ran std::pow instead of Sleef, for 1, 2 and 3 threads.

@@ -56,10 +56,22 @@ void truncate_to(const GridSearchProblem& problem, int64_t stop, const uint64_t*
 // The end of the next round: far enough that the patience rule can fire in it if no group
 // improves again (the candidate `patience` after the last improvement), and at least
 // kMinRound candidates so that short rounds do not multiply the per-round cost.
+//
+// With a pow table each round costs about one and a half candidates' work of its own (the
+// table pipeline's fill and drain passes, the group reload and qparams), so once many groups
+// are still improving at the end of a round (`improving_at_end`: at least 1/64 of them and at
+// least 16), the rule is taken not to be about to fire and the next round runs to the last
+// candidate. That is only a guess about speed: should the rule fire inside the longer round
+// after all, the candidates after the stop are ignored (truncate_to) and the result is the
+// same. Without a table, rounds cost little and imatrix's rule fires soon after its groups
+// stop improving (NVFP4 imatrix_mse measured 0.033 -> 0.039 s with the extension).
 int64_t next_round_end(const GridSearchProblem& problem, int64_t evaluated,
-                       int64_t last_improvement) {
+                       int64_t last_improvement, int64_t improving_at_end) {
   constexpr int64_t kMinRound = 4;
   if (problem.patience == 0 && problem.patience_zero_means_never) return problem.candidates;
+  if (uses_pow_table(problem) && improving_at_end >= std::max<int64_t>(16, problem.groups / 64)) {
+    return problem.candidates;
+  }
   const int64_t end =
       std::max(last_improvement + problem.patience + 1, evaluated + kMinRound);
   return std::min(end, problem.candidates);
@@ -128,19 +140,25 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   round.abandon_losing = terms_nonnegative(problem);
   round.clamp_bound = round.abandon_losing && uses_clamp_bound(problem);
   int64_t last_improvement = -1;
+  int64_t improving_at_end = 0;  // groups that improved at the last round's last candidate
   int64_t stop = -1;
   while (round.last_candidate < problem.candidates && stop < 0) {
     round.first_candidate = round.last_candidate;
     round.last_candidate = round.clamp_bound
                                ? problem.candidates
-                               : next_round_end(problem, round.first_candidate, last_improvement);
+                               : next_round_end(problem, round.first_candidate, last_improvement,
+                                                improving_at_end);
     at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
       std::vector<std::byte> scratch(static_cast<size_t>(scratch_bytes));
       search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
     });
     std::vector<uint64_t> any(static_cast<size_t>(words), 0);
+    const int64_t end_word = (round.last_candidate - 1) >> 6;
+    const uint64_t end_bit = uint64_t{1} << ((round.last_candidate - 1) & 63);
+    improving_at_end = 0;
     for (int64_t group = 0; group < problem.groups; ++group) {
       for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
+      improving_at_end += (improved_bits[group * words + end_word] & end_bit) != 0;
     }
     for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
       improved[i] = (any[i >> 6] >> (i & 63)) & 1;
