@@ -161,8 +161,16 @@ struct LevelIntegers {
   }
 };
 
-// A group's candidate with the same qparams in every lane; for level grids, its table:
-// (k - zero_point) then * scale, each rounded to V as fake_quantize_value does.
+// The dequantized value of integers k under (scale, zero_point), lane by lane, for the level
+// grids: (k - zero_point) then * scale, each rounded to V as fake_quantize_value does.
+template <class S, ValueType V, Grid G>
+LLMC_KERNEL_INLINE typename S::Vec dequantized_level(typename S::Vec k, typename S::Vec scale,
+                                                     typename S::Vec zero_point) {
+  if constexpr (is_asymmetric(G)) k = S::template round_finite<V>(S::sub(k, zero_point));
+  return S::template round_finite<V>(S::mul(k, scale));
+}
+
+// A group's candidate with the same qparams in every lane; for level grids, its table.
 template <class S, ValueType V, Grid G>
 LLMC_KERNEL_INLINE CandidateVecs<S> candidate_vecs(GroupQParams qparams,
                                                    const LevelIntegers& integers) {
@@ -171,12 +179,30 @@ LLMC_KERNEL_INLINE CandidateVecs<S> candidate_vecs(GroupQParams qparams,
   c.zero_point = S::set1(qparams.zero_point);
   if constexpr (is_level_grid(G)) {
     for (int64_t p = 0; p < kMaxLevels / S::kWidth; ++p) {
-      typename S::Vec level = S::load(integers.k + p * S::kWidth);
-      if constexpr (is_asymmetric(G)) level = S::template round_finite<V>(S::sub(level, c.zero_point));
-      c.levels[p] = S::template round_finite<V>(S::mul(level, c.scale));
+      c.levels[p] = dequantized_level<S, V, G>(S::load(integers.k + p * S::kWidth), c.scale,
+                                               c.zero_point);
     }
   }
   return c;
+}
+
+// Candidates [first, last)'s qparams for a group whose range is [min0, max0], a vector of
+// candidates at a time (shrink and lanes_qparams lane by lane); `p` holds each candidate's
+// shrink factor, and all three arrays room for whole vectors past `last`.
+template <class S, ValueType V>
+LLMC_KERNEL_INLINE void candidates_qparams(float min0, float max0, const float* p,
+                                           int64_t first, int64_t last, const QuantSpec& quant,
+                                           float* scale_out, float* zero_point_out) {
+  for (int64_t i = first; i < last; i += S::kWidth) {
+    const typename S::Vec factor = S::load(p + i);
+    typename S::Vec scale;
+    typename S::Vec zero_point;
+    lanes_qparams<S, V>(S::template round<V>(S::mul(S::set1(min0), factor)),
+                        S::template round<V>(S::mul(S::set1(max0), factor)), quant, scale,
+                        zero_point);
+    S::store(scale_out + i, scale);
+    S::store(zero_point_out + i, zero_point);
+  }
 }
 
 // The dequantized value of clamped quantized values v (q_min <= v <= q_max, not yet integral):
@@ -321,10 +347,9 @@ LLMC_KERNEL_INLINE GroupExtremes group_extremes(const float* values, const float
 template <class S, ValueType V, Grid G>
 LLMC_KERNEL_INLINE typename S::Vec dequantized_integer(float k, typename S::Vec scale,
                                                        typename S::Vec zero_point) {
-  typename S::Vec v = S::set1(k);
+  const typename S::Vec v = S::set1(k);
   if constexpr (is_level_grid(G)) {
-    if constexpr (is_asymmetric(G)) v = S::template round_finite<V>(S::sub(v, zero_point));
-    return S::template round_finite<V>(S::mul(v, scale));
+    return dequantized_level<S, V, G>(v, scale, zero_point);
   } else {
     CandidateVecs<S> lanes;
     lanes.scale = scale;
@@ -759,16 +784,9 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     // Every candidate's range and qparams first, a vector of candidates at a time (shrink and
     // group_qparams lane by lane): one scalar chain per candidate cost about a fifth of an
     // int4 group's time.
-    for (int64_t i = round.first_candidate; i < round.last_candidate; i += S::kWidth) {
-      const typename S::Vec p = S::load(buffers.candidate_p + i);
-      typename S::Vec scale;
-      typename S::Vec zero_point;
-      lanes_qparams<S, V>(S::template round<V>(S::mul(S::set1(min0), p)),
-                          S::template round<V>(S::mul(S::set1(max0), p)), problem.quant, scale,
-                          zero_point);
-      S::store(candidate_scale + i, scale);
-      S::store(candidate_zero_point + i, zero_point);
-    }
+    candidates_qparams<S, V>(min0, max0, buffers.candidate_p, round.first_candidate,
+                             round.last_candidate, problem.quant, candidate_scale,
+                             candidate_zero_point);
     float best_error = round.best_error[group];
     int32_t best = round.best[group];
     // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.

@@ -62,19 +62,12 @@ void replay(const ClampBoundCase& c, const float* values, const float* importanc
     min0 = values[k] < min0 ? values[k] : min0;
     max0 = values[k] > max0 ? values[k] : max0;
   }
-  for (int64_t i = 0; i < padded_candidates; i += Avx2::kWidth) {
-    float p[Avx2::kWidth];
-    for (int64_t l = 0; l < Avx2::kWidth; ++l) {
-      p[l] = static_cast<float>(1.0 - static_cast<double>(i + l) / grid);
-    }
-    __m256 s;
-    __m256 z;
-    kernels::lanes_qparams<Avx2, V>(Avx2::round<V>(Avx2::mul(Avx2::set1(min0), Avx2::load(p))),
-                                    Avx2::round<V>(Avx2::mul(Avx2::set1(max0), Avx2::load(p))),
-                                    quant, s, z);
-    Avx2::store(scale.data() + i, s);
-    Avx2::store(zero_point.data() + i, z);
+  std::vector<float> p(scale.size());
+  for (int64_t i = 0; i < padded_candidates; ++i) {
+    p[i] = static_cast<float>(1.0 - static_cast<double>(i) / grid);
   }
+  kernels::candidates_qparams<Avx2, V>(min0, max0, p.data(), 0, candidates, quant, scale.data(),
+                                       zero_point.data());
   kernels::clamp_bounds<Avx2, V, E, G>(kernels::group_extremes<Avx2>(values, importance, size),
                                        scale.data(), zero_point.data(), 0, candidates, quant, pow,
                                        weighted, bound.data());
