@@ -207,6 +207,36 @@ TEST_CASE("fused grid search stops where the reference does after running a roun
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search pipelines rounds of one, two and three candidates") {
+  // With a pow table the group layout pipelines a round's candidates three deep, so a round of
+  // fewer than three runs only the fill and drain passes (one stream or two per pass). 6, 7
+  // and 8 candidates with patience 5 end in a second round of 1, 2 and 3 (the first round is
+  // 0..5); 1 and 2 candidates are a whole search of one round.
+  std::vector<std::string> failures;
+  for (const bool symmetric : {true, false}) {
+    const auto args =
+        QuantizationArgs().num_bits(4).symmetric(symmetric).group_size(128).validated();
+    for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+      for (const double maxshrink : {0.01, 0.02, 0.06, 0.07, 0.08}) {
+        for (uint64_t seed = 720; seed < 722; ++seed) {
+          const at::Tensor weight = random_weight(24, 512, dtype, seed);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+          const std::string result = compare_backends(
+              observed, args, GridSearchOptions::mse().maxshrink(maxshrink), std::nullopt);
+          if (!result.empty()) {
+            failures.push_back(std::string(c10::toString(dtype)) +
+                               (symmetric ? " sym" : " asym") + " maxshrink " +
+                               std::to_string(maxshrink) + " seed " + std::to_string(seed) +
+                               ": " + result);
+          }
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search reproduces ATen's pow on its parallel chunk tails") {
   // > 32768 elements and chunk sizes that are no multiple of the vector step: some elements of
   // the reference's pow ran std::pow instead of Sleef, for 1, 2 and 3 threads.

@@ -567,13 +567,20 @@ LLMC_KERNEL_INLINE float aten_inner_sum(const float* errors, const float* import
 
 // How row_sum ends once every load went to one of four accumulators (acc[0][k] in load order
 // k mod 4): the accumulators in order, then their lanes one by one.
-LLMC_KERNEL_INLINE float accumulators_total(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-  const __m256 lanes = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), a2), a3);
+// Split in two: the accumulators added lane by lane (accumulator_lanes), then the lanes one by
+// one (lanes_total), so that a search can keep a candidate's lanes and add them up later.
+LLMC_KERNEL_INLINE __m256 accumulator_lanes(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), a2), a3);
+}
+LLMC_KERNEL_INLINE float lanes_total(__m256 lanes) {
   float lane_values[kSumLanes];
   _mm256_storeu_ps(lane_values, lanes);
   float total = 0.0f;
   for (int l = 0; l < kSumLanes; ++l) total += lane_values[l];
   return total;
+}
+LLMC_KERNEL_INLINE float accumulators_total(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  return lanes_total(accumulator_lanes(a0, a1, a2, a3));
 }
 
 // aten_inner_sum built while the errors are produced, for rows where it reduces to four plain
@@ -625,6 +632,8 @@ class StreamingSum {
   }
 
   LLMC_KERNEL_INLINE float total() const { return accumulators_total(a0_, a1_, a2_, a3_); }
+  // total() before its last step: lanes_total(lanes()) == total().
+  LLMC_KERNEL_INLINE __m256 lanes() const { return accumulator_lanes(a0_, a1_, a2_, a3_); }
 
  private:
   LLMC_KERNEL_INLINE void push(__m256 load) {
@@ -666,49 +675,79 @@ LLMC_KERNEL_INLINE bool stream_with_checkpoints(Sum& sum, int64_t size, Add&& ad
 
 // ---- groups ------------------------------------------------------------------------------------
 
-// The table pipeline's steady pass (search_groups), unweighted, for a 16-bit E and groups of a
+// The table pipeline's passes (search_groups), unweighted, for a 16-bit E and groups of a
 // multiple of 64 values (so the StreamingSum<E> accumulators come back in place every 4 loads
-// of 16): candidate i's error patterns are produced, candidate i - 1's pows looked up and
-// candidate i - 2's summed, in one loop without the generic pass's per-vector tests, and with
-// the four accumulators as fixed registers instead of a rotation. Returns candidate i - 2's
-// fp32 accumulator total, the same value StreamingSum<E>::total() would give.
-constexpr int64_t kSteadyTablePassStep = 4 * StreamingSum<ValueType::BFloat16>::kVecNumel;
+// of 16): candidate i's error patterns are produced (Produce), candidate i - 1's pows looked up
+// (LookUp) and candidate i - 2's summed (Sum), in one unrolled loop without per-vector tests of
+// which stream runs, and with the four accumulators as fixed registers instead of a rotation.
+// The steady passes run all three streams; the fill and drain passes at a round's ends run the
+// streams they have, each its own instantiation rather than the generic loop with its per-vector
+// tests. Returns candidate i - 2's accumulator lanes (StreamingSum<E>::lanes(); zeros without
+// Sum).
+constexpr int64_t kTablePassStep = 4 * StreamingSum<ValueType::BFloat16>::kVecNumel;
 
-template <class S, ValueType V, ValueType E, Grid G>
-LLMC_KERNEL_INLINE float steady_table_pass(const float* values, int64_t size,
-                                           const CandidateVecs<S>& candidate,
-                                           typename S::Vec low, typename S::Vec high,
-                                           int32_t* produced, const uint16_t* table,
-                                           const uint32_t* high_table,
-                                           const int32_t* looked_up, uint16_t* pows_out,
-                                           const uint16_t* pows_in) {
+template <class S, ValueType V, ValueType E, Grid G, bool Produce, bool LookUp, bool Sum>
+LLMC_KERNEL_INLINE __m256 table_pass(const float* values, int64_t size,
+                                     const CandidateVecs<S>& candidate, typename S::Vec low,
+                                     typename S::Vec high, int32_t* produced,
+                                     const uint16_t* table, const uint32_t* high_table,
+                                     const int32_t* looked_up, uint16_t* pows_out,
+                                     const uint16_t* pows_in) {
   static_assert(S::kWidth == 16 || S::kWidth == 8, "a step covers whole vectors");
   constexpr int64_t kLoad = StreamingSum<E>::kVecNumel;  // 16 values: one accumulator add
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
-  static_assert(4 * kLoad == kSteadyTablePassStep);
-  for (int64_t k = 0; k < size; k += kSteadyTablePassStep) {
+  static_assert(4 * kLoad == kTablePassStep);
+  for (int64_t k = 0; k < size; k += kTablePassStep) {
 #pragma GCC unroll 4
     for (int a = 0; a < 4; ++a) {
       const int64_t base = k + a * kLoad;
 #pragma GCC unroll 2
       for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
-        S::store_bits(produced + v, S::template bits16<E>(quantization_error<S, V, E, G>(
-                                        S::load(values + v), candidate, low, high)));
-        look_up_pow_bits(table, high_table, looked_up + v, pows_out + v, S::kWidth);
+        if constexpr (Produce) {
+          S::store_bits(produced + v, S::template bits16<E>(quantization_error<S, V, E, G>(
+                                          S::load(values + v), candidate, low, high)));
+        }
+        if constexpr (LookUp) look_up_pow_bits(table, high_table, looked_up + v, pows_out + v, S::kWidth);
       }
-      __m256 load = _mm256_setzero_ps();
-      bool first_piece = true;
-      for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
-        S::for_each_piece(S::template load_values<E>(pows_in, v), [&](__m256 piece) {
-          load = first_piece ? piece : _mm256_add_ps(load, piece);
-          first_piece = false;
-        });
+      if constexpr (Sum) {
+        __m256 load = _mm256_setzero_ps();
+        bool first_piece = true;
+        for (int64_t v = base; v < base + kLoad; v += S::kWidth) {
+          S::for_each_piece(S::template load_values<E>(pows_in, v), [&](__m256 piece) {
+            load = first_piece ? piece : _mm256_add_ps(load, piece);
+            first_piece = false;
+          });
+        }
+        acc[a] = _mm256_add_ps(acc[a], load);
       }
-      acc[a] = _mm256_add_ps(acc[a], load);
     }
   }
-  return accumulators_total(acc[0], acc[1], acc[2], acc[3]);
+  return accumulator_lanes(acc[0], acc[1], acc[2], acc[3]);
+}
+
+// table_pass with the streams chosen at run time.
+template <class S, ValueType V, ValueType E, Grid G>
+LLMC_KERNEL_INLINE __m256 table_pass(bool produce, bool look_up, bool sum, const float* values,
+                                     int64_t size, const CandidateVecs<S>& candidate,
+                                     typename S::Vec low, typename S::Vec high,
+                                     int32_t* produced, const uint16_t* table,
+                                     const uint32_t* high_table, const int32_t* looked_up,
+                                     uint16_t* pows_out, const uint16_t* pows_in) {
+  const auto pass = [&]<bool P, bool L, bool U>() {
+    return table_pass<S, V, E, G, P, L, U>(values, size, candidate, low, high, produced, table,
+                                           high_table, looked_up, pows_out, pows_in);
+  };
+  switch ((produce ? 4 : 0) | (look_up ? 2 : 0) | (sum ? 1 : 0)) {
+    case 7: return pass.template operator()<true, true, true>();
+    case 6: return pass.template operator()<true, true, false>();
+    case 5: return pass.template operator()<true, false, true>();
+    case 4: return pass.template operator()<true, false, false>();
+    case 3: return pass.template operator()<false, true, true>();
+    case 2: return pass.template operator()<false, true, false>();
+    case 1: return pass.template operator()<false, false, true>();
+    default: return _mm256_setzero_ps();
+  }
 }
 
 template <class S, ValueType T>
@@ -790,9 +829,11 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     float best_error = round.best_error[group];
     int32_t best = round.best[group];
     // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
+    // (minss is `error < best_error ? error : best_error`, NaN included; the ternary had
+    // compiled to a branch.)
     const auto consider = [&](int64_t i, float error) {
       const bool better = error < best_error;
-      best_error = better ? error : best_error;
+      best_error = _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(error), _mm_set_ss(best_error)));
       best = better ? static_cast<int32_t>(i) : best;
       bits[i >> 6] |= uint64_t{better} << (i & 63);
     };
@@ -820,8 +861,12 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       const typename S::Vec high = S::set1(problem.quant.q_max);
       const int64_t first = round.first_candidate;
       const int64_t last = round.last_candidate;
-      // Passes with all three streams take the unrolled loop (steady_table_pass).
-      const bool steady = stream_sum && !weighted && size % kSteadyTablePassStep == 0;
+      // Every pass of a round takes table_pass where it applies. Nothing in a round's passes
+      // depends on the errors, so each candidate's sum is kept (its accumulator lanes, or its
+      // error) and the errors are compared after the round: the lanes' serial total and the
+      // comparison are then off the passes' path.
+      const bool fixed_passes = stream_sum && !weighted && size % kTablePassStep == 0;
+      float* candidate_lanes = buffers.candidate_lanes;
       for (int64_t i = first; i < last + 2; ++i) {
         const bool produce = i < last;
         const bool look_up = i > first && i <= last;  // candidate i - 1
@@ -841,11 +886,12 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           });
         };
         if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
-          if (produce && look_up && sum_in_pass && steady) {
-            consider(i - 2, round_scalar<S, E>(steady_table_pass<S, V, E, G>(
-                                values, size, candidate, low, high, produced, pow_table.bits,
-                                pow_table.high_bits, looked_up, pows_out, pows_in)));
-            look_up_tails();
+          if (fixed_passes) {
+            const __m256 lanes = table_pass<S, V, E, G>(
+                produce, look_up, sum, values, size, candidate, low, high, produced,
+                pow_table.bits, pow_table.high_bits, looked_up, pows_out, pows_in);
+            if (sum) _mm256_storeu_ps(candidate_lanes + (i - 2) * kSumLanes, lanes);
+            if (look_up) look_up_tails();
             continue;
           }
         }
@@ -871,18 +917,25 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           }
         }
         if (sum) {
-          float error;
           if (stream_sum) {
-            error = weighted ? weighted_sum.total() : round_scalar<S, E>(plain_sum.total());
+            _mm256_storeu_ps(candidate_lanes + (i - 2) * kSumLanes,
+                             weighted ? weighted_sum.lanes() : plain_sum.lanes());
           } else {
             for (int64_t k = 0; k < padded; k += S::kWidth) {
               S::store(errors + k, S::template load_values<E>(pows_in, k));
             }
-            error = reduce(errors);
+            buffers.candidate_error[i - 2] = reduce(errors);
           }
-          consider(i - 2, error);
         }
         if (look_up) look_up_tails();
+      }
+      for (int64_t i = first; i < last; ++i) {
+        float error = buffers.candidate_error[i];
+        if (stream_sum) {
+          const float total = lanes_total(_mm256_loadu_ps(candidate_lanes + i * kSumLanes));
+          error = weighted ? total : round_scalar<S, E>(total);
+        }
+        consider(i, error);
       }
     } else {
       const bool stream = !has_tails && padded == size &&

@@ -123,6 +123,10 @@ struct GroupScratch {
   float* candidate_scale;
   float* candidate_zero_point;
   float* candidate_bound;  // the clamp bound of each candidate's error (search_groups)
+  // search_groups' table pipeline: each candidate's error, or its sum's 8 accumulator lanes,
+  // until the round's end
+  float* candidate_error;
+  float* candidate_lanes;
   int32_t* patterns[2];
   uint16_t* pow_bits[2];
 
@@ -139,6 +143,8 @@ struct GroupScratch {
     s.candidate_scale = arena.take<float>(padded_candidates);
     s.candidate_zero_point = arena.take<float>(padded_candidates);
     s.candidate_bound = arena.take<float>(padded_candidates);
+    s.candidate_error = arena.take<float>(padded_candidates);
+    s.candidate_lanes = arena.take<float>(padded_candidates * 8);
     s.patterns[0] = arena.take<int32_t>(padded);
     s.patterns[1] = arena.take<int32_t>(padded);
     s.pow_bits[0] = arena.take<uint16_t>(padded);

@@ -46,8 +46,8 @@ float replay_streaming_sum(const float* errors, const float* importance, int64_t
 // accumulator, in which any change of summation order shows (a 16-bit rounding hides most).
 float replay_group_sum_accumulator(const float* errors, int64_t size, SumDtype dtype);
 
-// The sum of the table pipeline's steady pass (steady_table_pass: 16-bit error dtypes, no
-// importance, sizes where table_pass_applies), given `errors` as the pows it sums; rounded to
+// The sum of the table pipeline's steady pass (table_pass with all three streams: 16-bit error
+// dtypes, no importance, sizes where table_pass_applies), given `errors` as the pows it sums; rounded to
 // `dtype` as replay_group_sum gives it, and in *unrounded its fp32 accumulator. *streams_ok:
 // whether the pass's other two streams (its table lookups and its produced error patterns)
 // came out right.

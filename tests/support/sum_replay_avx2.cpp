@@ -68,7 +68,7 @@ float streaming_sum_of(const float* errors, const float* importance, int64_t siz
                           [](float sum) { return kernels::round_scalar<Avx2, E>(sum); });
 }
 
-// The table pipeline's steady pass (steady_table_pass) given `errors`, as 16-bit E patterns,
+// The table pipeline's steady pass (table_pass with all three streams) given `errors`, as 16-bit E patterns,
 // for the pows its previous pass looked up: its sum rounded to E. It also looks up scattered
 // patterns in a scrambled table and produces candidate patterns for all-zero values; *streams_ok
 // says whether those came out as table[index] and as zero errors.
@@ -94,10 +94,11 @@ float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float*
   const kernels::LevelIntegers integers(quant);
   const auto candidate = kernels::candidate_vecs<Avx2, E, kernels::Grid::IntSymmetric>(
       kernels::GroupQParams{1.0f, 0.0f}, integers);
-  const float sum = kernels::steady_table_pass<Avx2, E, E, kernels::Grid::IntSymmetric>(
-      values.data(), size, candidate, Avx2::set1(quant.q_min), Avx2::set1(quant.q_max),
-      produced.data(), table.data(), high_table.data(), looked_up.data(), pows_out.data(),
-      pows_in.data());
+  const float sum = kernels::lanes_total(
+      kernels::table_pass<Avx2, E, E, kernels::Grid::IntSymmetric, true, true, true>(
+          values.data(), size, candidate, Avx2::set1(quant.q_min), Avx2::set1(quant.q_max),
+          produced.data(), table.data(), high_table.data(), looked_up.data(), pows_out.data(),
+          pows_in.data()));
   bool ok = true;
   for (size_t k = 0; k < count; ++k) {
     ok = ok && pows_out[k] == table[static_cast<size_t>(looked_up[k])] && produced[k] == 0;
@@ -112,7 +113,7 @@ float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float*
 bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted) {
   return !weighted && dtype != SumDtype::Float32 &&
          kernels::StreamingSum<ValueType::BFloat16>::applies(size) &&
-         size % kernels::kSteadyTablePassStep == 0;
+         size % kernels::kTablePassStep == 0;
 }
 
 float replay_table_pass_sum(const float* errors, int64_t size, SumDtype dtype, bool* streams_ok,
