@@ -176,28 +176,33 @@ TEST_CASE("fused grid search replays the global patience rule of both loops") {
   CHECK(failures.empty());
 }
 
-TEST_CASE("fused grid search stops where the reference does after running a round to the end") {
-  // With a pow table (16-bit errors, norm 2.4) the driver runs the rest of the candidates in one
-  // round once at least max(16, groups / 64) groups improved at the end of a round, and applies
-  // the patience stop afterwards. Here 256 groups are copies of one row (so all improve, or
-  // none, at the same candidates: the rule fires inside the long round) or random rows, with
-  // patience 1, 2 and 5.
+TEST_CASE("fused grid search stops where the reference does after running a sample or a round to the end") {
+  // With a pow table (16-bit errors, norm 2.4) the driver first runs a sample of the groups
+  // (the first 1/16) through every candidate, and the others too if the sample never goes
+  // `patience` candidates without an improvement; else in rounds, of which the next runs to the
+  // last candidate once at least max(16, groups / 64) groups improved at the end of a round. In
+  // each long round the patience stop is applied afterwards. Here 256 groups are copies of one
+  // row (so all improve, or none, at the same candidates: the rule fires inside the long
+  // rounds), random rows, or 8 rows of copies (the sample and 16 groups more) and random rows
+  // after them, with patience 1, 2 and 5.
   const auto args = QuantizationArgs().num_bits(4).group_size(128).validated();
   std::vector<std::string> failures;
   for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
-    for (const bool copies : {true, false}) {
+    for (const std::string rows : {"copies", "random", "copies first"}) {
       for (const int64_t patience : {1, 2, 5}) {
         for (uint64_t seed = 700; seed < 704; ++seed) {
           at::Tensor weight = random_weight(64, 512, at::kFloat, seed);
-          if (copies) weight = weight[1].slice(0, 0, 128).repeat({64, 4});
+          const at::Tensor copies = weight[1].slice(0, 0, 128).repeat({64, 4});
+          if (rows == "copies") weight = copies;
+          if (rows == "copies first") weight.slice(0, 0, 8).copy_(copies.slice(0, 0, 8));
           weight = weight.to(dtype);
           const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
           const std::string result = compare_backends(
               observed, args, GridSearchOptions::mse().patience(patience), std::nullopt);
           if (!result.empty()) {
-            failures.push_back(std::string(c10::toString(dtype)) + (copies ? " copies" : " random") +
-                               " patience " + std::to_string(patience) + " seed " +
-                               std::to_string(seed) + ": " + result);
+            failures.push_back(std::string(c10::toString(dtype)) + " " + rows + " patience " +
+                               std::to_string(patience) + " seed " + std::to_string(seed) +
+                               ": " + result);
           }
         }
       }

@@ -77,6 +77,15 @@ int64_t next_round_end(const GridSearchProblem& problem, int64_t evaluated,
   return std::min(end, problem.candidates);
 }
 
+// How many groups (a prefix) search every candidate before the others, or 0: for pow-table
+// searches of at least kSampleMinGroups groups, one in kSampleFraction. See grid_search_cpu.
+constexpr int64_t kSampleMinGroups = 256;
+constexpr int64_t kSampleFraction = 16;
+int64_t sample_groups(const GridSearchProblem& problem, bool clamp_bound) {
+  if (clamp_bound || !uses_pow_table(problem) || problem.groups < kSampleMinGroups) return 0;
+  return problem.groups / kSampleFraction;
+}
+
 // Whether every error term is >= 0, so that a partial sum bounds the total from below: errors
 // are, and so are their products with importance that has no negative (or NaN) entry.
 bool terms_nonnegative(const GridSearchProblem& problem) {
@@ -139,6 +148,36 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   round.improved_bits = improved_bits.data();
   round.abandon_losing = terms_nonnegative(problem);
   round.clamp_bound = round.abandon_losing && uses_clamp_bound(problem);
+  // `round` on groups [first, last).
+  const auto run = [&](int64_t first, int64_t last) {
+    at::parallel_for(first, last, grain, [&](int64_t begin, int64_t end) {
+      std::vector<std::byte> scratch(static_cast<size_t>(scratch_bytes));
+      search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
+    });
+  };
+  // A sample of the groups first, every candidate in one round. A candidate at which a sampled
+  // group improved is one at which some group improved, so if the sample alone never goes
+  // `patience` candidates without an improvement, the rule never fires: the other groups then
+  // search every candidate in one round too, which saves the rounds' own cost (for a pow table
+  // about one and a half candidates per round: the pipeline's fill and drain, the group's reload
+  // and qparams). Otherwise the others go through rounds as below, with the sample's
+  // improvements counted in theirs; the sample's candidates past the stop are ignored like any
+  // round's (truncate_to), so at most the sample's share of work is spent for nothing.
+  int64_t first_group = sample_groups(problem, round.clamp_bound);
+  if (first_group > 0) {
+    round.last_candidate = problem.candidates;
+    run(0, first_group);
+    std::vector<uint64_t> any(static_cast<size_t>(words), 0);
+    for (int64_t group = 0; group < first_group; ++group) {
+      for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
+    }
+    for (int64_t i = 0; i < problem.candidates; ++i) improved[i] = (any[i >> 6] >> (i & 63)) & 1;
+    if (patience_stop_within(improved.data(), problem.candidates, problem) < 0) {
+      run(first_group, problem.groups);
+      return;
+    }
+    round.last_candidate = 0;
+  }
   int64_t last_improvement = -1;
   int64_t improving_at_end = 0;  // groups that improved at the last round's last candidate
   int64_t stop = -1;
@@ -148,10 +187,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
                                ? problem.candidates
                                : next_round_end(problem, round.first_candidate, last_improvement,
                                                 improving_at_end);
-    at::parallel_for(0, problem.groups, grain, [&](int64_t begin, int64_t end) {
-      std::vector<std::byte> scratch(static_cast<size_t>(scratch_bytes));
-      search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
-    });
+    run(first_group, problem.groups);
     std::vector<uint64_t> any(static_cast<size_t>(words), 0);
     const int64_t end_word = (round.last_candidate - 1) >> 6;
     const uint64_t end_bit = uint64_t{1} << ((round.last_candidate - 1) & 63);
