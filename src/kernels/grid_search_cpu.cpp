@@ -156,14 +156,18 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     });
   };
   // A sample of the groups first, every candidate in one round. A candidate at which a sampled
-  // group improved is one at which some group improved, so if the sample alone never goes
-  // `patience` candidates without an improvement, the rule never fires: the other groups then
-  // search every candidate in one round too, which saves the rounds' own cost (for a pow table
-  // about one and a half candidates per round: the pipeline's fill and drain, the group's reload
-  // and qparams). Otherwise the others go through rounds as below, with the sample's
-  // improvements counted in theirs; the sample's candidates past the stop are ignored like any
-  // round's (truncate_to), so at most the sample's share of work is spent for nothing.
-  int64_t first_group = sample_groups(problem, round.clamp_bound);
+  // group improved is one at which some group improved, so the rule fires no earlier than it
+  // would on the sample alone (a gap of `patience` candidates without an improvement in all
+  // groups is one in the sample too). If the sample alone never stops before the last
+  // candidate, the other groups search every candidate in one round too, which saves the
+  // rounds' own cost (for a pow table about one and a half candidates per round: the
+  // pipeline's fill and drain, the group's reload and qparams). Otherwise their rounds start
+  // with every candidate before the sample's stop, all of which the reference evaluates, with
+  // the sample's improvements counted in every round's; the sample's candidates past the final
+  // stop are ignored like any round's (truncate_to), so at most the sample's share of work is
+  // spent for nothing.
+  const int64_t first_group = sample_groups(problem, round.clamp_bound);
+  int64_t evaluated_by_reference = 0;  // candidates the reference certainly evaluates
   if (first_group > 0) {
     round.last_candidate = problem.candidates;
     run(0, first_group);
@@ -172,10 +176,12 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
       for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
     }
     for (int64_t i = 0; i < problem.candidates; ++i) improved[i] = (any[i >> 6] >> (i & 63)) & 1;
-    if (patience_stop_within(improved.data(), problem.candidates, problem) < 0) {
+    const int64_t sample_stop = patience_stop_within(improved.data(), problem.candidates, problem);
+    if (sample_stop < 0 || sample_stop == problem.candidates) {
       run(first_group, problem.groups);
       return;
     }
+    evaluated_by_reference = sample_stop;
     round.last_candidate = 0;
   }
   int64_t last_improvement = -1;
@@ -183,10 +189,12 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   int64_t stop = -1;
   while (round.last_candidate < problem.candidates && stop < 0) {
     round.first_candidate = round.last_candidate;
-    round.last_candidate = round.clamp_bound
-                               ? problem.candidates
-                               : next_round_end(problem, round.first_candidate, last_improvement,
-                                                improving_at_end);
+    round.last_candidate =
+        round.clamp_bound
+            ? problem.candidates
+            : std::max(next_round_end(problem, round.first_candidate, last_improvement,
+                                      improving_at_end),
+                       evaluated_by_reference);
     run(first_group, problem.groups);
     std::vector<uint64_t> any(static_cast<size_t>(words), 0);
     const int64_t end_word = (round.last_candidate - 1) >> 6;
@@ -202,8 +210,9 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     }
     stop = patience_stop_within(improved.data(), round.last_candidate, problem);
   }
-  // The reference stopped before the end of the last round: keep each group's best up to it.
-  if (stop < 0 || stop == round.last_candidate) return;
+  // The reference stopped before the end of the last round (or, for the sample's groups, before
+  // the last candidate): keep each group's best up to it.
+  if (stop < 0 || stop == (first_group > 0 ? problem.candidates : round.last_candidate)) return;
   switch (problem.value_type) {
     case ValueType::Float32:
       return truncate_to<ValueType::Float32>(problem, stop, improved_bits.data(), best_min,
