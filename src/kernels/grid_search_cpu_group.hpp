@@ -708,7 +708,9 @@ LLMC_KERNEL_INLINE __m256 table_pass(const float* values, int64_t size,
           S::store_bits(produced + v, S::template bits16<E>(quantization_error<S, V, E, G>(
                                           S::load(values + v), candidate, low, high)));
         }
-        if constexpr (LookUp) look_up_pow_bits(table, high_table, looked_up + v, pows_out + v, S::kWidth);
+        if constexpr (LookUp) {
+          look_up_pow_bits(table, high_table, looked_up + v, pows_out + v, S::kWidth);
+        }
       }
       if constexpr (Sum) {
         __m256 load = _mm256_setzero_ps();
