@@ -184,25 +184,29 @@ TEST_CASE("fused grid search stops where the reference does after running a samp
   // each long round the patience stop is applied afterwards. Here 256 groups are copies of one
   // row (so all improve, or none, at the same candidates: the rule fires inside the long
   // rounds), random rows, or 8 rows of copies (the sample and 16 groups more) and random rows
-  // after them, with patience 1, 2 and 5.
-  const auto args = QuantizationArgs().num_bits(4).group_size(128).validated();
+  // after them, with patience 1, 2 and 5. Groups of 128 (the group layout) and of 16 (the
+  // lanes layout: 2048 groups, the sample and the copies 128 and 256 of them).
   std::vector<std::string> failures;
-  for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
-    for (const std::string rows : {"copies", "random", "copies first"}) {
-      for (const int64_t patience : {1, 2, 5}) {
-        for (uint64_t seed = 700; seed < 704; ++seed) {
-          at::Tensor weight = random_weight(64, 512, at::kFloat, seed);
-          const at::Tensor copies = weight[1].slice(0, 0, 128).repeat({64, 4});
-          if (rows == "copies") weight = copies;
-          if (rows == "copies first") weight.slice(0, 0, 8).copy_(copies.slice(0, 0, 8));
-          weight = weight.to(dtype);
-          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
-          const std::string result = compare_backends(
-              observed, args, GridSearchOptions::mse().patience(patience), std::nullopt);
-          if (!result.empty()) {
-            failures.push_back(std::string(c10::toString(dtype)) + " " + rows + " patience " +
-                               std::to_string(patience) + " seed " + std::to_string(seed) +
-                               ": " + result);
+  for (const int64_t group_size : {128, 16}) {
+    const auto args = QuantizationArgs().num_bits(4).group_size(group_size).validated();
+    for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+      for (const std::string rows : {"copies", "random", "copies first"}) {
+        for (const int64_t patience : {1, 2, 5}) {
+          for (uint64_t seed = 700; seed < 704; ++seed) {
+            at::Tensor weight = random_weight(64, 512, at::kFloat, seed);
+            const at::Tensor copies = weight[1].slice(0, 0, 128).repeat({64, 4});
+            if (rows == "copies") weight = copies;
+            if (rows == "copies first") weight.slice(0, 0, 8).copy_(copies.slice(0, 0, 8));
+            weight = weight.to(dtype);
+            const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+            const std::string result = compare_backends(
+                observed, args, GridSearchOptions::mse().patience(patience), std::nullopt);
+            if (!result.empty()) {
+              failures.push_back("group " + std::to_string(group_size) + " " +
+                                 c10::toString(dtype) + " " + rows + " patience " +
+                                 std::to_string(patience) + " seed " + std::to_string(seed) +
+                                 ": " + result);
+            }
           }
         }
       }
