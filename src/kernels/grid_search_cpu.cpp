@@ -155,6 +155,22 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
       search(problem, table, round, begin, end, scratch.data(), best_min, best_max);
     });
   };
+  // improved[i] for the candidates of `round`: whether any group of [0, last_group) improved
+  // at i. Returns how many of those groups improved at the round's last candidate.
+  const auto collect_improvements = [&](int64_t last_group) {
+    std::vector<uint64_t> any(static_cast<size_t>(words), 0);
+    const int64_t end_word = (round.last_candidate - 1) >> 6;
+    const uint64_t end_bit = uint64_t{1} << ((round.last_candidate - 1) & 63);
+    int64_t improving_at_end = 0;
+    for (int64_t group = 0; group < last_group; ++group) {
+      for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
+      improving_at_end += (improved_bits[group * words + end_word] & end_bit) != 0;
+    }
+    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+      improved[i] = (any[i >> 6] >> (i & 63)) & 1;
+    }
+    return improving_at_end;
+  };
   // A sample of the groups first, every candidate in one round. A candidate at which a sampled
   // group improved is one at which some group improved, so the rule fires no earlier than it
   // would on the sample alone (a gap of `patience` candidates without an improvement in all
@@ -171,11 +187,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   if (first_group > 0) {
     round.last_candidate = problem.candidates;
     run(0, first_group);
-    std::vector<uint64_t> any(static_cast<size_t>(words), 0);
-    for (int64_t group = 0; group < first_group; ++group) {
-      for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
-    }
-    for (int64_t i = 0; i < problem.candidates; ++i) improved[i] = (any[i >> 6] >> (i & 63)) & 1;
+    collect_improvements(first_group);
     const int64_t sample_stop = patience_stop_within(improved.data(), problem.candidates, problem);
     if (sample_stop < 0 || sample_stop == problem.candidates) {
       run(first_group, problem.groups);
@@ -196,16 +208,8 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
                                       improving_at_end),
                        evaluated_by_reference);
     run(first_group, problem.groups);
-    std::vector<uint64_t> any(static_cast<size_t>(words), 0);
-    const int64_t end_word = (round.last_candidate - 1) >> 6;
-    const uint64_t end_bit = uint64_t{1} << ((round.last_candidate - 1) & 63);
-    improving_at_end = 0;
-    for (int64_t group = 0; group < problem.groups; ++group) {
-      for (int64_t w = 0; w < words; ++w) any[w] |= improved_bits[group * words + w];
-      improving_at_end += (improved_bits[group * words + end_word] & end_bit) != 0;
-    }
+    improving_at_end = collect_improvements(problem.groups);
     for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
-      improved[i] = (any[i >> 6] >> (i & 63)) & 1;
       if (improved[i] != 0) last_improvement = i;
     }
     stop = patience_stop_within(improved.data(), round.last_candidate, problem);

@@ -47,10 +47,10 @@ float replay_streaming_sum(const float* errors, const float* importance, int64_t
 float replay_group_sum_accumulator(const float* errors, int64_t size, SumDtype dtype);
 
 // The sum of the table pipeline's steady pass (table_pass with all three streams: 16-bit error
-// dtypes, no importance, sizes where table_pass_applies), given `errors` as the pows it sums; rounded to
-// `dtype` as replay_group_sum gives it, and in *unrounded its fp32 accumulator. *streams_ok:
-// whether the pass's other two streams (its table lookups and its produced error patterns)
-// came out right.
+// dtypes, no importance, sizes where table_pass_applies), given `errors` as the pows it sums;
+// rounded to `dtype` as replay_group_sum gives it, and in *unrounded its fp32 accumulator.
+// *streams_ok: whether the pass's other two streams (its table lookups and its produced error
+// patterns) came out right.
 bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted);
 float replay_table_pass_sum(const float* errors, int64_t size, SumDtype dtype, bool* streams_ok,
                             float* unrounded);

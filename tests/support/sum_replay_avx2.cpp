@@ -68,10 +68,10 @@ float streaming_sum_of(const float* errors, const float* importance, int64_t siz
                           [](float sum) { return kernels::round_scalar<Avx2, E>(sum); });
 }
 
-// The table pipeline's steady pass (table_pass with all three streams) given `errors`, as 16-bit E patterns,
-// for the pows its previous pass looked up: its sum rounded to E. It also looks up scattered
-// patterns in a scrambled table and produces candidate patterns for all-zero values; *streams_ok
-// says whether those came out as table[index] and as zero errors.
+// The table pipeline's steady pass (table_pass with all three streams) given `errors`, as
+// 16-bit E patterns, for the pows its previous pass looked up: its sum rounded to E. It also
+// looks up scattered patterns in a scrambled table and produces candidate patterns for
+// all-zero values; *streams_ok says whether those came out as table[index] and as zero errors.
 template <ValueType E>
 float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float* unrounded) {
   const auto count = static_cast<size_t>(size);
