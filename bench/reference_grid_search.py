@@ -3,8 +3,8 @@ llmc_bench_grid_search.
 
 usage: reference_grid_search.py CASES.json TENSORS.safetensors REPEATS OUT.json [DEVICE]
 Each case names a weight and, for imatrix_mse, an importance vector (E[x^2] per input column,
-installed as the observer's _imatrix_sum with _imatrix_count 1). Writes {case id: best seconds}
-to OUT.json (llmcompressor logs to stdout on import). DEVICE (default cpu) is where the tensors
+installed as the observer's _imatrix_sum with _imatrix_count 1). Writes {case id: best seconds
+over REPEATS rounds of all cases} to OUT.json (llmcompressor logs to stdout on import). DEVICE (default cpu) is where the tensors
 live during timing; on cuda the clock stops after torch.cuda.synchronize().
 """
 import json
@@ -42,11 +42,14 @@ def main(cases_path, tensors_path, repeats, out_path, device_name="cpu"):
         first = cases[0]
         run_once(first, QuantizationArgs.model_validate(first["args"]), tensors[first["weight"]],
                  tensors[first["importance"]] if first.get("importance") else None, device)
-    for case in cases:
-        args = QuantizationArgs.model_validate(case["args"])
-        importance = tensors[case["importance"]] if case.get("importance") else None
-        weight = tensors[case["weight"]]
-        results[case["id"]] = min(run_once(case, args, weight, importance, device) for _ in range(repeats))
+    # Best of `repeats` rounds over every case (as llmc_bench_grid_search times its own), so
+    # that a slow spell of the machine costs one round rather than all of a case's runs.
+    for _ in range(repeats):
+        for case in cases:
+            args = QuantizationArgs.model_validate(case["args"])
+            importance = tensors[case["importance"]] if case.get("importance") else None
+            seconds = run_once(case, args, tensors[case["weight"]], importance, device)
+            results[case["id"]] = min(results.get(case["id"], seconds), seconds)
     with open(out_path, "w") as f:
         json.dump(results, f)
 
