@@ -92,6 +92,23 @@ TEST_CASE("fused kernels sum group errors in ATen's cascade order, row by row an
             }
           }
         }
+        if (weighted && llmc::test::weighted_pass_applies(size)) {
+          for (const int norm : {1, 2, 3}) {
+            // ATen's pow for norms 2 and 3 on fp32 is x * x and (x * x) * x, as the kernel's.
+            const at::Tensor terms = norm == 1 ? errors : errors.pow(norm);
+            const at::Tensor weighted_expected = (terms * *importance).sum(-1);
+            for (int64_t row = 0; row < lanes; ++row) {
+              const float sum = llmc::test::replay_weighted_pass_sum(
+                  error_rows + row * size, importance_rows + row * size, size, norm);
+              if (sum != weighted_expected[row].item<float>()) {
+                failures.push_back(where + " weighted pass norm " + std::to_string(norm) +
+                                   " row " + std::to_string(row) + ": " + std::to_string(sum) +
+                                   " vs " +
+                                   std::to_string(weighted_expected[row].item<float>()));
+              }
+            }
+          }
+        }
         // The lanes layout serves groups up to kLanesMaxGroupSize (64).
         if (size > 64) continue;
         const at::Tensor error_lanes = errors.t().contiguous();

@@ -121,22 +121,33 @@ LLMC_KERNEL_INLINE float shrink(float bound, double grid, int64_t candidate) {
 
 // base^norm as ATen's pow on E computes it where it vectorised. `base` is finite and
 // non-negative. (A 16-bit E with a general exponent looks the pow up instead: search_groups.)
+// element_pow for pow.kind == K, known at compile time.
+template <class S, ValueType E, PowKind K>
+LLMC_KERNEL_INLINE typename S::Vec element_pow_of(typename S::Vec base, const PowSpec& pow) {
+  if constexpr (K == PowKind::Identity) {
+    return base;  // already an E value
+  } else if constexpr (K == PowKind::Sqrt) {
+    return S::template round_finite<E>(S::sqrt(base));
+  } else if constexpr (K == PowKind::Square) {
+    return S::template round_finite<E>(S::mul(base, base));
+  } else if constexpr (K == PowKind::Cube) {
+    return S::template round_finite<E>(
+        S::mul(S::template round_finite<E>(S::mul(base, base)), base));
+  } else {
+    return S::template round_finite<E>(S::pow(base, S::set1(pow.exponent)));
+  }
+}
+
 template <class S, ValueType E>
 LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow) {
   switch (pow.kind) {
-    case PowKind::Identity:
-      return base;  // already an E value
-    case PowKind::Sqrt:
-      return S::template round_finite<E>(S::sqrt(base));
-    case PowKind::Square:
-      return S::template round_finite<E>(S::mul(base, base));
-    case PowKind::Cube:
-      return S::template round_finite<E>(
-          S::mul(S::template round_finite<E>(S::mul(base, base)), base));
-    case PowKind::General:
-      break;
+    case PowKind::Identity: return element_pow_of<S, E, PowKind::Identity>(base, pow);
+    case PowKind::Sqrt: return element_pow_of<S, E, PowKind::Sqrt>(base, pow);
+    case PowKind::Square: return element_pow_of<S, E, PowKind::Square>(base, pow);
+    case PowKind::Cube: return element_pow_of<S, E, PowKind::Cube>(base, pow);
+    case PowKind::General: break;
   }
-  return S::template round_finite<E>(S::pow(base, S::set1(pow.exponent)));
+  return element_pow_of<S, E, PowKind::General>(base, pow);
 }
 
 // One candidate's qparams as vectors (lane by lane, or the same in every lane), and for the
@@ -752,6 +763,61 @@ LLMC_KERNEL_INLINE __m256 table_pass(bool produce, bool look_up, bool sum, const
   }
 }
 
+// A weighted candidate's whole error as the streamed sum computes it
+// (StreamingSum<Float32>: load j of 8 products to accumulator j mod 4, then
+// accumulators_total), for groups of a multiple of 32 values whose sum is not checked on the
+// way (no partial-sum checkpoints): the four accumulators as fixed registers and no per-load
+// bookkeeping. The pows imatrix_mse uses (norm 2 or 3: kPowKnown) are chosen at compile
+// time rather than tested on every vector; other norms take element_pow.
+constexpr int64_t kWeightedPassStep = 4 * StreamingSum<ValueType::Float32>::kVecNumel;
+
+template <class S, ValueType V, ValueType E, Grid G, bool kPowKnown, PowKind K>
+LLMC_KERNEL_INLINE float weighted_error(const float* values, const float* importance,
+                                        int64_t size, const CandidateVecs<S>& candidate,
+                                        typename S::Vec low, typename S::Vec high,
+                                        const PowSpec& pow) {
+  static_assert(kWeightedPassStep % S::kWidth == 0, "a step covers whole vectors");
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  for (int64_t k = 0; k < size; k += kWeightedPassStep) {
+#pragma GCC unroll 4
+    for (int64_t v = 0; v < kWeightedPassStep; v += S::kWidth) {
+      const typename S::Vec base =
+          quantization_error<S, V, E, G>(S::load(values + k + v), candidate, low, high);
+      typename S::Vec error;
+      if constexpr (kPowKnown) {
+        error = element_pow_of<S, E, K>(base, pow);
+      } else {
+        error = element_pow<S, E>(base, pow);
+      }
+      int64_t load = v / StreamingSum<ValueType::Float32>::kVecNumel;
+      S::for_each_piece(S::mul(error, S::load(importance + k + v)), [&](__m256 piece) {
+        acc[load] = _mm256_add_ps(acc[load], piece);
+        ++load;
+      });
+    }
+  }
+  return accumulators_total(acc[0], acc[1], acc[2], acc[3]);
+}
+
+template <class S, ValueType V, ValueType E, Grid G>
+LLMC_KERNEL_INLINE float weighted_error(const float* values, const float* importance,
+                                        int64_t size, const CandidateVecs<S>& candidate,
+                                        typename S::Vec low, typename S::Vec high,
+                                        const PowSpec& pow) {
+  switch (pow.kind) {
+    case PowKind::Square:
+      return weighted_error<S, V, E, G, true, PowKind::Square>(values, importance, size,
+                                                              candidate, low, high, pow);
+    case PowKind::Cube:
+      return weighted_error<S, V, E, G, true, PowKind::Cube>(values, importance, size,
+                                                            candidate, low, high, pow);
+    default:
+      return weighted_error<S, V, E, G, false, PowKind::General>(values, importance, size,
+                                                                candidate, low, high, pow);
+  }
+}
+
 template <class S, ValueType T>
 void load_group(const void* observed, int64_t group, int64_t size, int64_t padded, float* out) {
   const int64_t offset = group * size;
@@ -964,7 +1030,11 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
           const auto go_on = [&](const auto& partial) {
             return !check_partials || !partial.certainly_reaches(best_error);
           };
-          if (weighted) {
+          if (weighted && !check_partials && size % kWeightedPassStep == 0) {
+            error = weighted_error<S, V, E, G>(values, importance, size, candidate,
+                                               S::set1(problem.quant.q_min),
+                                               S::set1(problem.quant.q_max), problem.pow);
+          } else if (weighted) {
             StreamingSum<ValueType::Float32> sum(size);
             const bool whole = stream_with_checkpoints(
                 sum, size,

@@ -55,4 +55,13 @@ bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted);
 float replay_table_pass_sum(const float* errors, int64_t size, SumDtype dtype, bool* streams_ok,
                             float* unrounded);
 
+// The group layout's weighted pass without partial-sum checkpoints (weighted_error: the four
+// accumulators as fixed registers), for sizes where weighted_pass_applies, with
+// errors^norm * importance as its terms: norm 1 takes the pow tested per vector, norms 2 and 3
+// the pow chosen at compile time. `errors` are >= 0 (the pass's quantization maps every value
+// to 0 here, so its error is the value itself).
+bool weighted_pass_applies(int64_t size);
+float replay_weighted_pass_sum(const float* errors, const float* importance, int64_t size,
+                               int norm);
+
 }  // namespace llmc::test

@@ -110,6 +110,33 @@ float table_pass_sum(const float* errors, int64_t size, bool* streams_ok, float*
 
 }  // namespace
 
+bool weighted_pass_applies(int64_t size) {
+  return kernels::StreamingSum<ValueType::Float32>::applies(size) &&
+         size % kernels::kWeightedPassStep == 0;
+}
+
+float replay_weighted_pass_sum(const float* errors, const float* importance, int64_t size,
+                               int norm) {
+  // q_min = q_max = 0: every value quantizes to 0, so its error is |x| = x.
+  kernels::QuantSpec quant;
+  quant.q_min = 0.0f;
+  quant.q_max = 0.0f;
+  kernels::PowSpec pow;
+  pow.kind = norm == 1   ? kernels::PowKind::Identity
+             : norm == 2 ? kernels::PowKind::Square
+                         : kernels::PowKind::Cube;
+  pow.exponent = static_cast<float>(norm);
+  pow.exponent_double = norm;
+  const kernels::LevelIntegers integers(quant);
+  const auto candidate =
+      kernels::candidate_vecs<Avx2, ValueType::Float32, kernels::Grid::IntSymmetric>(
+          kernels::GroupQParams{1.0f, 0.0f}, integers);
+  return kernels::weighted_error<Avx2, ValueType::Float32, ValueType::Float32,
+                                 kernels::Grid::IntSymmetric>(
+      errors, importance, size, candidate, Avx2::set1(quant.q_min), Avx2::set1(quant.q_max),
+      pow);
+}
+
 bool table_pass_applies(int64_t size, SumDtype dtype, bool weighted) {
   return !weighted && dtype != SumDtype::Float32 &&
          kernels::StreamingSum<ValueType::BFloat16>::applies(size) &&
