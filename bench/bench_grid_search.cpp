@@ -343,11 +343,13 @@ int main(int argc, char** argv) {
                                             .sum()
                                             .item<int64_t>());
         }
-        if (roofline) set_roofline(c, tensors, *roofline);
         std::fprintf(stderr, "[round %d/%d, %zu/%zu] %-44s fused %8.4f s  reference %8.4f s\n",
                      round + 1, options.repeats, i + 1, cases.size(), c.id.c_str(), c.fused_s,
                      c.reference_s);
       }
+    }
+    if (roofline) {
+      for (auto& c : cases) set_roofline(c, tensors, *roofline);
     }
     if (options.reference) {
       std::fprintf(stderr, "running llm-compressor on the same tensors...\n");

@@ -4,8 +4,9 @@ llmc_bench_grid_search.
 usage: reference_grid_search.py CASES.json TENSORS.safetensors REPEATS OUT.json [DEVICE]
 Each case names a weight and, for imatrix_mse, an importance vector (E[x^2] per input column,
 installed as the observer's _imatrix_sum with _imatrix_count 1). Writes {case id: best seconds
-over REPEATS rounds of all cases} to OUT.json (llmcompressor logs to stdout on import). DEVICE (default cpu) is where the tensors
-live during timing; on cuda the clock stops after torch.cuda.synchronize().
+over REPEATS rounds of all cases} to OUT.json (llmcompressor logs to stdout on import). DEVICE
+(default cpu) is where the tensors live during timing; on cuda the clock stops after
+torch.cuda.synchronize().
 """
 import json
 import sys

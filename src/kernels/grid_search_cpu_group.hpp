@@ -119,9 +119,9 @@ LLMC_KERNEL_INLINE float shrink(float bound, double grid, int64_t candidate) {
   return round_scalar<S, V>(bound * p);
 }
 
-// base^norm as ATen's pow on E computes it where it vectorised. `base` is finite and
-// non-negative. (A 16-bit E with a general exponent looks the pow up instead: search_groups.)
-// element_pow for pow.kind == K, known at compile time.
+// base^norm as ATen's pow on E computes it where it vectorised, for pow.kind == K known at
+// compile time (element_pow below tests it at run time). `base` is finite and non-negative.
+// (A 16-bit E with a general exponent looks the pow up instead: search_groups.)
 template <class S, ValueType E, PowKind K>
 LLMC_KERNEL_INLINE typename S::Vec element_pow_of(typename S::Vec base, const PowSpec& pow) {
   if constexpr (K == PowKind::Identity) {
@@ -138,6 +138,7 @@ LLMC_KERNEL_INLINE typename S::Vec element_pow_of(typename S::Vec base, const Po
   }
 }
 
+// element_pow_of for the run-time pow.kind.
 template <class S, ValueType E>
 LLMC_KERNEL_INLINE typename S::Vec element_pow(typename S::Vec base, const PowSpec& pow) {
   switch (pow.kind) {
