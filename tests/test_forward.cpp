@@ -150,7 +150,10 @@ TEST_CASE("block quantization pads non-divisible shapes and crops back (CT test_
   const auto args = QuantizationArgs().num_bits(8).type(QuantizationType::Float)
                         .strategy(QuantizationStrategy::Block)
                         .block_structure(std::vector<int64_t>{128, 128}).validated();
-  const at::Tensor w = at::randn({130, 200});
+  // Seeded, and inside e4m3's range at this scale (448 * 0.01 = 4.48): unseeded normal values
+  // passed 4.48 in about 1 run in 60 here, and a saturated value's error is not a rounding's.
+  at::manual_seed(38);
+  const at::Tensor w = at::randn({130, 200}).clamp(-4.0, 4.0);
   const auto shape = llmc::qparam_shape(args, w.sizes());
   CHECK(shape == std::vector<int64_t>({2, 2}));
   const at::Tensor scale = at::full(shape, 0.01);
