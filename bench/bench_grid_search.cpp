@@ -17,6 +17,7 @@
 
 #include "device_roofline.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,8 @@ struct Options {
   double bandwidth_gbs = 0.0;  // roofline overrides (0: from the device)
   double fp32_tops = 0.0;
   bool check = false;  // exit 3 when a fused range differs from llmc's reference
+  std::vector<std::string> schemes = {"W4A16", "W4A16_ASYM", "NVFP4A16"};
+  std::vector<std::string> observers = {"memoryless_mse", "imatrix_mse"};
 };
 
 struct BenchCase {
@@ -80,7 +83,9 @@ std::vector<int64_t> parse_shape(const std::string& text) {
                "  --fp32-tops X         roofline fp32 issue rate in 10^12 ops/s (default: the\n"
                "                        device's)\n"
                "  --check               exit with status 3 if any fused range differs from\n"
-               "                        llmc's reference\n";
+               "                        llmc's reference\n"
+               "  --schemes S,...       of W4A16, W4A16_ASYM, NVFP4A16 (default: all three)\n"
+               "  --observers O,...     of memoryless_mse, imatrix_mse (default: both)\n";
   std::exit(code);
 }
 
@@ -104,6 +109,17 @@ Options parse_options(int argc, char** argv) {
       o.device = argv[++i];
       if (o.device != "cpu" && o.device != "cuda") {
         throw llmc::Error("--device: expected cpu or cuda, got '" + o.device + "'");
+      }
+    } else if ((arg == "--schemes" || arg == "--observers") && i + 1 < argc) {
+      auto& list = arg == "--schemes" ? o.schemes : o.observers;
+      const std::vector<std::string> known = arg == "--schemes" ? Options{}.schemes : Options{}.observers;
+      list.clear();
+      std::stringstream items(argv[++i]);
+      for (std::string item; std::getline(items, item, ',');) {
+        if (std::find(known.begin(), known.end(), item) == known.end()) {
+          throw llmc::Error(arg + ": unknown '" + item + "'");
+        }
+        list.push_back(item);
       }
     } else if (arg == "--check") {
       o.check = true;
@@ -133,8 +149,8 @@ std::vector<BenchCase> make_cases(const Options& o, llmc::io::TensorMap& tensors
     const std::string name = shape_name(shape);
     tensors[name] = (at::randn(shape) * 0.02).to(at::kBFloat16);
     tensors[name + "/importance"] = at::rand({shape[1]}).pow(4) + 1e-3;
-    for (const std::string scheme : {"W4A16", "W4A16_ASYM", "NVFP4A16"}) {
-      for (const std::string observer : {"memoryless_mse", "imatrix_mse"}) {
+    for (const std::string& scheme : o.schemes) {
+      for (const std::string& observer : o.observers) {
         auto args = *llmc::preset_name_to_scheme(scheme, {"Linear"}).weights();
         args.observer(observer);
         cases.push_back({name + "/" + scheme + "/" + observer, name, scheme, observer,
