@@ -35,6 +35,10 @@
 
 namespace {
 
+// The cases' schemes and observers: the defaults, and what --schemes / --observers accept.
+const std::vector<std::string> kSchemes = {"W4A16", "W4A16_ASYM", "NVFP4A16"};
+const std::vector<std::string> kObservers = {"memoryless_mse", "imatrix_mse"};
+
 struct Options {
   std::vector<std::vector<int64_t>> shapes = {
       {4096, 4096}, {1024, 4096}, {14336, 4096}, {4096, 14336}};
@@ -47,8 +51,8 @@ struct Options {
   double bandwidth_gbs = 0.0;  // roofline overrides (0: from the device)
   double fp32_tops = 0.0;
   bool check = false;  // exit 3 when a fused range differs from llmc's reference
-  std::vector<std::string> schemes = {"W4A16", "W4A16_ASYM", "NVFP4A16"};
-  std::vector<std::string> observers = {"memoryless_mse", "imatrix_mse"};
+  std::vector<std::string> schemes = kSchemes;
+  std::vector<std::string> observers = kObservers;
 };
 
 struct BenchCase {
@@ -111,8 +115,9 @@ Options parse_options(int argc, char** argv) {
         throw llmc::Error("--device: expected cpu or cuda, got '" + o.device + "'");
       }
     } else if ((arg == "--schemes" || arg == "--observers") && i + 1 < argc) {
-      auto& list = arg == "--schemes" ? o.schemes : o.observers;
-      const std::vector<std::string> known = arg == "--schemes" ? Options{}.schemes : Options{}.observers;
+      const bool schemes = arg == "--schemes";
+      auto& list = schemes ? o.schemes : o.observers;
+      const std::vector<std::string>& known = schemes ? kSchemes : kObservers;
       list.clear();
       std::stringstream items(argv[++i]);
       for (std::string item; std::getline(items, item, ',');) {
