@@ -15,9 +15,9 @@ void fill_pow_table_avx2(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx2>(problem, table);
 }
 
-void group_ranges_avx2(const GridSearchProblem& problem, int64_t begin, int64_t end,
+bool group_ranges_avx2(const GridSearchProblem& problem, int64_t begin, int64_t end,
                        void* min_out, void* max_out) {
-  group_ranges_for<Avx2>(problem, begin, end, min_out, max_out);
+  return group_ranges_for<Avx2>(problem, begin, end, min_out, max_out);
 }
 
 }  // namespace llmc::kernels

@@ -64,10 +64,11 @@ constexpr int64_t kPowTableSize = int64_t{1} << 15;
 void fill_pow_table_avx512(const GridSearchProblem& problem, float* table);
 void fill_pow_table_avx2(const GridSearchProblem& problem, float* table);
 
-// Groups [begin, end)'s min and max (group_ranges_cpu) on each instruction set.
-void group_ranges_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
+// Groups [begin, end)'s min and max (group_ranges_cpu) on each instruction set; whether every
+// value of those groups is finite.
+bool group_ranges_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
                          void* min_out, void* max_out);
-void group_ranges_avx2(const GridSearchProblem& problem, int64_t begin, int64_t end,
+bool group_ranges_avx2(const GridSearchProblem& problem, int64_t begin, int64_t end,
                        void* min_out, void* max_out);
 
 // A thread's scratch: arrays of one element type each, carved one after another (64-byte

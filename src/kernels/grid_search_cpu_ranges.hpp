@@ -29,13 +29,15 @@ void group_range_scalar(const void* observed, int64_t offset, int64_t size, floa
   if (nan) low = high = std::numeric_limits<float>::quiet_NaN();
 }
 
+// Returns whether every value of the groups is finite.
 template <class S, ValueType V>
-void group_ranges(const GridSearchProblem& problem, int64_t begin, int64_t end, void* min_out,
+bool group_ranges(const GridSearchProblem& problem, int64_t begin, int64_t end, void* min_out,
                   void* max_out) {
   using Vec = typename S::Vec;
   const int64_t size = problem.group_size;
   const int64_t whole = size / S::kWidth * S::kWidth;
   const Vec zero = S::set1(0.0f);
+  bool every_finite = true;
   for (int64_t group = begin; group < end; ++group) {
     const int64_t offset = group * size;
     Vec low = S::set1(std::numeric_limits<float>::infinity());
@@ -59,13 +61,15 @@ void group_ranges(const GridSearchProblem& problem, int64_t begin, int64_t end, 
       group_high = x > group_high ? x : group_high;
     }
     if (!all_finite) group_range_scalar<V>(problem.observed, offset, size, group_low, group_high);
+    every_finite &= all_finite;
     store_scalar<V>(min_out, group, group_low);
     store_scalar<V>(max_out, group, group_high);
   }
+  return every_finite;
 }
 
 template <class S>
-void group_ranges_for(const GridSearchProblem& problem, int64_t begin, int64_t end,
+bool group_ranges_for(const GridSearchProblem& problem, int64_t begin, int64_t end,
                       void* min_out, void* max_out) {
   switch (problem.value_type) {
     case ValueType::Float16:
@@ -75,7 +79,7 @@ void group_ranges_for(const GridSearchProblem& problem, int64_t begin, int64_t e
     case ValueType::Float32:
       break;
   }
-  group_ranges<S, ValueType::Float32>(problem, begin, end, min_out, max_out);
+  return group_ranges<S, ValueType::Float32>(problem, begin, end, min_out, max_out);
 }
 
 }  // namespace

@@ -96,8 +96,8 @@ inline int64_t patience_stop(const uint8_t* improved, int64_t candidates,
 // Each group's min and max of problem.observed (value_type, one per group), as at::amin /
 // at::amax compute them in a fraction of their time: min and max are exact, so only NaN needs
 // care, and a group holding one gets NaN for both. Reads value_type, group_size, groups,
-// observed and sleef_avx512 (the instruction set).
-void group_ranges_cpu(const GridSearchProblem& problem, void* min_out, void* max_out);
+// observed and sleef_avx512 (the instruction set). Returns whether every value is finite.
+bool group_ranges_cpu(const GridSearchProblem& problem, void* min_out, void* max_out);
 
 // Both kernels search problem.candidates candidates with the patience rule applied and write
 // each group's best range into best_min / best_max (value_type, one per group).
