@@ -446,6 +446,60 @@ TEST_CASE("fused grid search starts from ATen's amin and amax, signed zeros incl
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused grid search keeps ATen's signed zeros through the search") {
+  // The zero-ended rows of the test above among random rows, now searched: a range that starts
+  // at a zero keeps it through every shrink, so the result holds ATen's zero. Fused against the
+  // reference bit for bit (the sign of a zero included), 256 groups of 128 (with a pow table,
+  // the sample run and the others) and 64 groups of 1000 (the buffered sum); mse and
+  // imatrix_mse (the clamp bound), both symmetries.
+  std::vector<std::string> failures;
+  uint64_t seed = 1760;
+  const auto bits = [](const at::Tensor& t) {
+    return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
+  };
+  for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+    for (const int64_t group : {128, 1000}) {
+      for (const bool symmetric : {true, false}) {
+        const auto args =
+            QuantizationArgs().num_bits(4).symmetric(symmetric).group_size(group).validated();
+        at::Tensor weight = random_weight(64, 4 * group, at::kFloat, seed++);
+        for (const int64_t row : {1, 20, 63}) {
+          weight[row].slice(0, 0, group).fill_(-0.0);                            // all -0
+          weight[row + 0].slice(0, group, 2 * group).zero_();                     // all +0
+          weight[row].slice(0, 2 * group, 3 * group).slice(0, 0, group, 3).fill_(-0.0);
+        }
+        weight[3] = weight[3].abs();
+        weight[3][group / 2] = -0.0;  // the min is a -0
+        weight[4] = -weight[4].abs();
+        weight[4][group - 1] = 0.0;   // the max is a zero, and a -0 too
+        weight[4][0] = -0.0;
+        weight = weight.to(dtype);
+        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+        for (const bool imatrix : {false, true}) {
+          const auto options = imatrix ? GridSearchOptions::imatrix() : GridSearchOptions::mse();
+          std::optional<at::Tensor> importance;
+          if (imatrix) importance = random_importance(weight, args);
+          const auto [ref_min, ref_max] = llmc::grid_search_mse(
+              observed, args, GridSearchOptions(options).backend(GridSearchBackend::Reference),
+              importance);
+          const auto [fused_min, fused_max] =
+              llmc::fused_grid_search(observed, args, options, importance);
+          const int64_t differ = bits(fused_min).ne(bits(ref_min)).sum().item<int64_t>() +
+                                 bits(fused_max).ne(bits(ref_max)).sum().item<int64_t>();
+          if (differ != 0) {
+            failures.push_back(std::string(c10::toString(dtype)) + " group " +
+                               std::to_string(group) + (symmetric ? " sym" : " asym") +
+                               (imatrix ? " imatrix_mse" : " mse") + ": " +
+                               std::to_string(differ) + " bounds differ");
+          }
+        }
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search takes ATen's signed zero for one long zero-ended group among many") {
   // A lone group of 40000 values reduced by itself would be split between threads by ATen (one
   // output: two-pass reduction), unlike the same row reduced among others.
@@ -517,29 +571,33 @@ TEST_CASE("fused grid search follows ATen's pow specialisations for norms 0.5, 1
 }
 
 TEST_CASE("fused grid search rejects NaN and infinite weights as the reference does") {
-  const auto args = QuantizationArgs().num_bits(4).group_size(40).validated();
-  for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
-    for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
-                            std::numeric_limits<float>::infinity(),
-                            -std::numeric_limits<float>::infinity()}) {
-      for (const int64_t position : {3, 37}) {  // in the vector part, in the scalar tail
-        at::Tensor weight = random_weight(4, 80, at::kFloat, 1800);
-        weight[2][40 + position] = bad;
-        weight = weight.to(dtype);
-        const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
-        INFO(c10::toString(dtype) << " " << bad << " at " << position);
-        std::string reference_error;
-        try {
-          llmc::grid_search_mse(observed, args,
-                                GridSearchOptions::mse().backend(GridSearchBackend::Reference),
-                                std::nullopt);
-        } catch (const std::exception& e) {
-          reference_error = e.what();
+  // Groups of 40 (the lanes layout) and of 136 (one group at a time), the bad value in a
+  // vector and in the scalar tail.
+  for (const int64_t group : {40, 136}) {
+    const auto args = QuantizationArgs().num_bits(4).group_size(group).validated();
+    for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+      for (const float bad : {std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity()}) {
+        for (const int64_t position : {int64_t{3}, group - 3}) {
+          at::Tensor weight = random_weight(4, 2 * group, at::kFloat, 1800);
+          weight[2][group + position] = bad;
+          weight = weight.to(dtype);
+          const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+          INFO(c10::toString(dtype) << " " << bad << " at " << position << " of " << group);
+          std::string reference_error;
+          try {
+            llmc::grid_search_mse(observed, args,
+                                  GridSearchOptions::mse().backend(GridSearchBackend::Reference),
+                                  std::nullopt);
+          } catch (const std::exception& e) {
+            reference_error = e.what();
+          }
+          CHECK_FALSE(reference_error.empty());
+          CHECK_THROWS_WITH(llmc::fused_grid_search(observed, args, GridSearchOptions::mse(),
+                                                    std::nullopt),
+                            reference_error);
         }
-        CHECK_FALSE(reference_error.empty());
-        CHECK_THROWS_WITH(llmc::fused_grid_search(observed, args, GridSearchOptions::mse(),
-                                                  std::nullopt),
-                          reference_error);
       }
     }
   }
