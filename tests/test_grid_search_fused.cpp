@@ -89,6 +89,15 @@ at::Tensor random_weight(int64_t rows, int64_t cols, c10::ScalarType dtype, uint
   return weight.to(dtype);
 }
 
+// How many bounds of `got` differ from `expected` bit for bit (the sign of a zero included,
+// which ne on the values does not see).
+int64_t bounds_differing_in_bits(const at::Tensor& got, const at::Tensor& expected) {
+  const auto bits = [](const at::Tensor& t) {
+    return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
+  };
+  return bits(got).ne(bits(expected)).sum().item<int64_t>();
+}
+
 at::Tensor random_importance(const at::Tensor& weight, const QuantizationArgs& args) {
   const at::Tensor columns = (at::rand({weight.size(1)}).pow(4) + 1e-3).to(weight.device());
   const at::Tensor normalised = columns / (columns.mean() + std::numeric_limits<float>::min());
@@ -428,14 +437,8 @@ TEST_CASE("fused grid search starts from ATen's amin and amax, signed zeros incl
       const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
       const auto [min_val, max_val] =
           llmc::fused_grid_search(observed, args, no_candidates, std::nullopt);
-      const auto bits = [](const at::Tensor& t) {
-        return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
-      };
-      const auto count_differ = [&](const at::Tensor& got, const at::Tensor& expected) {
-        return bits(got).ne(bits(expected)).sum().item<int64_t>();
-      };
-      const int64_t differ = count_differ(min_val, at::amin(observed, {0, -1})) +
-                             count_differ(max_val, at::amax(observed, {0, -1}));
+      const int64_t differ = bounds_differing_in_bits(min_val, at::amin(observed, {0, -1})) +
+                             bounds_differing_in_bits(max_val, at::amax(observed, {0, -1}));
       if (differ != 0) {
         failures.push_back(std::string(c10::toString(dtype)) + " group " + std::to_string(group) +
                            ": " + std::to_string(differ) + " bounds differ");
@@ -454,9 +457,6 @@ TEST_CASE("fused grid search keeps ATen's signed zeros through the search") {
   // imatrix_mse (the clamp bound), both symmetries.
   std::vector<std::string> failures;
   uint64_t seed = 1760;
-  const auto bits = [](const at::Tensor& t) {
-    return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
-  };
   for (const c10::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
     for (const int64_t group : {128, 1000}) {
       for (const bool symmetric : {true, false}) {
@@ -465,7 +465,8 @@ TEST_CASE("fused grid search keeps ATen's signed zeros through the search") {
         at::Tensor weight = random_weight(64, 4 * group, at::kFloat, seed++);
         for (const int64_t row : {1, 20, 63}) {
           weight[row].slice(0, 0, group).fill_(-0.0);                            // all -0
-          weight[row + 0].slice(0, group, 2 * group).zero_();                     // all +0
+          weight[row].slice(0, group, 2 * group).zero_();                         // all +0
+          weight[row].slice(0, 2 * group, 3 * group).zero_();                     // +0 and -0
           weight[row].slice(0, 2 * group, 3 * group).slice(0, 0, group, 3).fill_(-0.0);
         }
         weight[3] = weight[3].abs();
@@ -484,8 +485,8 @@ TEST_CASE("fused grid search keeps ATen's signed zeros through the search") {
               importance);
           const auto [fused_min, fused_max] =
               llmc::fused_grid_search(observed, args, options, importance);
-          const int64_t differ = bits(fused_min).ne(bits(ref_min)).sum().item<int64_t>() +
-                                 bits(fused_max).ne(bits(ref_max)).sum().item<int64_t>();
+          const int64_t differ = bounds_differing_in_bits(fused_min, ref_min) +
+                                 bounds_differing_in_bits(fused_max, ref_max);
           if (differ != 0) {
             failures.push_back(std::string(c10::toString(dtype)) + " group " +
                                std::to_string(group) + (symmetric ? " sym" : " asym") +
