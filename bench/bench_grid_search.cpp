@@ -35,8 +35,10 @@
 
 namespace {
 
-// The cases' schemes and observers: the defaults, and what --schemes / --observers accept.
+// The cases' schemes and observers: the defaults, and what --schemes / --observers accept
+// (FP8 on request: per-tensor FP8 weights, a single scale group).
 const std::vector<std::string> kSchemes = {"W4A16", "W4A16_ASYM", "NVFP4A16"};
+const std::vector<std::string> kKnownSchemes = {"W4A16", "W4A16_ASYM", "NVFP4A16", "FP8"};
 const std::vector<std::string> kObservers = {"memoryless_mse", "imatrix_mse"};
 
 struct Options {
@@ -88,7 +90,8 @@ std::vector<int64_t> parse_shape(const std::string& text) {
                "                        device's)\n"
                "  --check               exit with status 3 if any fused range differs from\n"
                "                        llmc's reference\n"
-               "  --schemes S,...       of W4A16, W4A16_ASYM, NVFP4A16 (default: all three)\n"
+               "  --schemes S,...       of W4A16, W4A16_ASYM, NVFP4A16 (default: those three)\n"
+               "                        and FP8 (per-tensor: one scale group)\n"
                "  --observers O,...     of memoryless_mse, imatrix_mse (default: both)\n";
   std::exit(code);
 }
@@ -117,7 +120,7 @@ Options parse_options(int argc, char** argv) {
     } else if ((arg == "--schemes" || arg == "--observers") && i + 1 < argc) {
       const bool schemes = arg == "--schemes";
       auto& list = schemes ? o.schemes : o.observers;
-      const std::vector<std::string>& known = schemes ? kSchemes : kObservers;
+      const std::vector<std::string>& known = schemes ? kKnownSchemes : kObservers;
       list.clear();
       std::stringstream items(argv[++i]);
       for (std::string item; std::getline(items, item, ',');) {

@@ -607,15 +607,17 @@ TEST_CASE("fused grid search rejects NaN and infinite weights as the reference d
 TEST_CASE("grid search Auto backend falls back to the reference where fused is not exact") {
   const auto group = QuantizationArgs().num_bits(4).group_size(16).validated();
   const auto options = GridSearchOptions::mse();
-  const at::Tensor activations = at::randn({3, 4, 16});  // N = 3 observations
+  const at::Tensor activations = at::randn({3, 4, 16});  // N = 3 observations, 4 qparams
   CHECK(llmc::fused_grid_search_unsupported(activations, group, options, std::nullopt));
   const at::Tensor doubles = at::randn({1, 4, 16}, at::kDouble);
   CHECK(llmc::fused_grid_search_unsupported(doubles, group, options, std::nullopt));
+  // A single scale group, and observations with one qparam, are fused on CPU
+  // (test_grid_search_tensor.cpp replays ATen's two-pass sum for them).
   const auto tensor = QuantizationArgs().num_bits(8).validated();
   const at::Tensor single_group = at::randn({1, 1, 64});
-  CHECK(llmc::fused_grid_search_unsupported(single_group, tensor, options, std::nullopt));
-  CHECK_FALSE(llmc::fused_grid_search_unsupported(single_group, tensor, options, std::nullopt,
-                                                  /*require_exact=*/false));
+  CHECK_FALSE(llmc::fused_grid_search_unsupported(single_group, tensor, options, std::nullopt));
+  const at::Tensor observations = at::randn({3, 1, 64});
+  CHECK_FALSE(llmc::fused_grid_search_unsupported(observations, tensor, options, std::nullopt));
   const auto mx = QuantizationArgs()
                       .num_bits(4)
                       .type(QuantizationType::Float)

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "grid_search_element.hpp"
+#include "grid_search_single_group.hpp"
 
 namespace llmc {
 namespace {
@@ -31,8 +32,7 @@ using kernels::Rounding;
 using kernels::ScalarRange;
 using kernels::ValueType;
 
-// ATen's TensorIterator grain: elementwise ops over more elements than this run in parallel.
-constexpr int64_t kAtenGrainSize = 32768;
+using kernels::kAtenGrainSize;
 
 std::optional<ValueType> value_type_of(c10::ScalarType dtype) {
   switch (dtype) {
@@ -101,19 +101,27 @@ std::optional<std::string> unsupported_importance(const at::Tensor& observed,
   return std::nullopt;
 }
 
+// One qparam for all of `observed` (TENSOR strategy): the search is one group of every value.
+bool single_flat_group(const at::Tensor& observed) {
+  return observed.numel() / observed.size(0) / observed.size(-1) == 1;
+}
+
 std::optional<std::string> unsupported_layout(const at::Tensor& observed, bool require_exact) {
   if (!value_type_of(observed.scalar_type()).has_value()) {
     return "dtype " + std::string(c10::toString(observed.scalar_type())) +
            " (supported: float32, float16, bfloat16)";
   }
-  if (observed.dim() < 2 || observed.size(0) != 1) {
-    return std::string("observed must be (1, *qparam_shape, G); activations (N > 1) use the "
-                       "reference");
-  }
+  if (observed.dim() < 2) return std::string("observed must be (N, *qparam_shape, G)");
   if (!observed.is_contiguous()) return std::string("observed must be contiguous");
   if (observed.numel() == 0) return std::string("observed is empty");
-  if (require_exact && observed.numel() / observed.size(-1) == 1) {
-    return std::string("a single scale group: ATen splits that sum across threads");
+  // N > 1 observations with one qparam sum over one flat range of all their values, as a
+  // single group does (the TensorIterator coalesces the contiguous dims); with several qparams
+  // ATen reduces over two separate dims, in an order the kernels do not replay.
+  if (observed.size(0) != 1 && !(single_flat_group(observed) && observed.is_cpu())) {
+    return std::string("observations (N > 1) use the reference, except on CPU with one qparam");
+  }
+  if (require_exact && single_flat_group(observed) && !observed.is_cpu()) {
+    return std::string("a single scale group on CUDA: ATen splits that sum across blocks");
   }
   return std::nullopt;
 }
@@ -235,8 +243,10 @@ std::pair<at::Tensor, int64_t> importance_rows(const at::Tensor& importance,
   }
   bool broadcast_outer = dim < expanded.dim();
   for (int64_t d = 0; d < dim; ++d) broadcast_outer &= strides[d] == 0 || sizes[d] == 1;
-  const int64_t group_size = observed.size(-1);
-  if (broadcast_outer) return {expanded, contiguous_numel / group_size};
+  const int64_t group_size = single_flat_group(observed) ? observed.numel() : observed.size(-1);
+  if (broadcast_outer && contiguous_numel % group_size == 0) {
+    return {expanded, contiguous_numel / group_size};
+  }
   return {expanded.contiguous(), observed.numel() / group_size};
 }
 
@@ -300,10 +310,15 @@ std::optional<std::string> fused_grid_search_unsupported(
   return std::nullopt;
 }
 
-std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
-                                                    const QuantizationArgs& args,
-                                                    const GridSearchOptions& options,
-                                                    const std::optional<at::Tensor>& importance) {
+namespace {
+
+// fused_grid_search; for a single-group search on CPU, `candidate_errors` (when given) receives
+// each evaluated candidate's error.
+std::pair<at::Tensor, at::Tensor> run_fused_grid_search(const at::Tensor& observed,
+                                                        const QuantizationArgs& args,
+                                                        const GridSearchOptions& options,
+                                                        const std::optional<at::Tensor>& importance,
+                                                        float* candidate_errors) {
   if (auto reason = fused_grid_search_unsupported(observed, args, options, importance,
                                                   /*require_exact=*/false)) {
     throw Error("fused_grid_search: " + *reason);
@@ -313,7 +328,7 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
   const c10::ScalarType error_dtype = options.error_in_fp32() ? at::kFloat : dtype;
   GridSearchProblem problem;
   problem.value_type = *value_type_of(dtype);
-  problem.group_size = observed.size(-1);
+  problem.group_size = single_flat_group(observed) ? observed.numel() : observed.size(-1);
   problem.groups = observed.numel() / problem.group_size;
   problem.observed = observed.data_ptr();
   problem.sleef_avx512 = at::get_cpu_capability() == "AVX512";
@@ -393,10 +408,40 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
     problem.cuda_block_width = order.block_width;
   }
 
+  problem.candidate_errors = candidate_errors;
+
   at::Tensor best_min = at::empty_like(min_val);
   at::Tensor best_max = at::empty_like(max_val);
   run_kernel(observed, problem, best_min, best_max);
   return {best_min, best_max};
 }
+
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
+                                                    const QuantizationArgs& args,
+                                                    const GridSearchOptions& options,
+                                                    const std::optional<at::Tensor>& importance) {
+  return run_fused_grid_search(observed, args, options, importance, nullptr);
+}
+
+namespace kernels {
+
+std::vector<float> single_group_candidate_errors(const at::Tensor& observed,
+                                                 const QuantizationArgs& args,
+                                                 const GridSearchOptions& options,
+                                                 const std::optional<at::Tensor>& importance) {
+  if (!observed.is_cpu() || !single_flat_group(observed)) {
+    throw Error("single_group_candidate_errors: a single scale group on CPU only");
+  }
+  const GridSearchOptions every =
+      GridSearchOptions(options).patience(0).patience_zero_means_never(true);
+  std::vector<float> errors(static_cast<size_t>(every.num_candidates()),
+                            std::numeric_limits<float>::quiet_NaN());
+  run_fused_grid_search(observed, args, every, importance, errors.data());
+  return errors;
+}
+
+}  // namespace kernels
 
 }  // namespace llmc

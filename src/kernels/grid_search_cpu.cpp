@@ -111,6 +111,75 @@ std::vector<uint16_t> pow_table_bits(ValueType error_type, const std::vector<flo
   return bits;
 }
 
+// A single scale group (TENSOR strategy, or activations with one qparam): the reference's sum
+// over the whole tensor has one output, so ATen's reduction (TensorIteratorReduce.cpp) runs on
+// one thread below kAtenGrainSize values or with one thread, and otherwise splits it like
+// at::parallel_for: min(threads, ceil(numel / grain)) contiguous chunks of ceil(numel / chunks)
+// values, each summed (cascade_sum over its range) into its own slot of a buffer of
+// get_num_threads() zeros in the sum's dtype, then the buffer summed once more. Each candidate
+// is one such parallel pass; the patience rule is the reference's loop itself.
+template <ValueType V>
+void search_single_group(const GridSearchProblem& problem, const PowTable& table,
+                         void* best_min, void* best_max) {
+  using Storage = typename StorageOf<V>::type;
+  const bool avx512 = problem.sleef_avx512;
+  const RangeSumFn range_sum = avx512 ? range_sum_avx512(problem) : range_sum_avx2(problem);
+  const auto values_sum = avx512 ? values_sum_avx512 : values_sum_avx2;
+  const ValueType summed =
+      problem.importance != nullptr || problem.error_in_fp32 ? ValueType::Float32 : V;
+  // The sum's dtype stores each slot and the result: round to nearest even.
+  const auto store = [summed](float value) {
+    switch (summed) {
+      case ValueType::BFloat16: return static_cast<float>(c10::BFloat16(value));
+      case ValueType::Float16: return static_cast<float>(c10::Half(value));
+      case ValueType::Float32: break;
+    }
+    return value;
+  };
+  const int64_t numel = problem.group_size;
+  const int64_t threads = at::get_num_threads();
+  const bool two_pass = !(numel < kAtenGrainSize || threads == 1 || at::in_parallel_region());
+  const int64_t chunks =
+      two_pass ? std::min(threads, (numel + kAtenGrainSize - 1) / kAtenGrainSize) : 1;
+  const int64_t chunk = (numel + chunks - 1) / chunks;
+  std::vector<float> slots(static_cast<size_t>(two_pass ? threads : 1), 0.0f);
+  const auto error_of = [&](int64_t candidate) {
+    at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+      std::vector<float> scratch(static_cast<size_t>(kTensorScratchFloats));
+      for (int64_t c = first; c < last; ++c) {
+        const int64_t begin = c * chunk;
+        const int64_t end = std::min(numel, begin + chunk);
+        if (begin < end) {
+          slots[c] = store(range_sum(problem, table, candidate, begin, end, scratch.data()));
+        }
+      }
+    });
+    if (!two_pass) return slots[0];
+    return store(values_sum(summed, slots.data(), static_cast<int64_t>(slots.size())));
+  };
+  float best_error = problem.best_error_init;
+  int64_t best = -1;
+  int64_t no_improve = 0;
+  const bool never_stop = problem.patience == 0 && problem.patience_zero_means_never;
+  for (int64_t i = 0; i < problem.candidates; ++i) {
+    const float error = error_of(i);
+    if (problem.candidate_errors != nullptr) problem.candidate_errors[i] = error;
+    if (error < best_error) {  // strict: ties keep the wider range
+      best_error = error;
+      best = i;
+      no_improve = 0;
+    } else if (!never_stop && ++no_improve >= problem.patience) {
+      break;
+    }
+  }
+  const float min0 = static_cast<float>(static_cast<const Storage*>(problem.initial_min)[0]);
+  const float max0 = static_cast<float>(static_cast<const Storage*>(problem.initial_max)[0]);
+  static_cast<Storage*>(best_min)[0] =
+      static_cast<Storage>(best < 0 ? min0 : shrink<V>(min0, problem.grid, best));
+  static_cast<Storage*>(best_max)[0] =
+      static_cast<Storage>(best < 0 ? max0 : shrink<V>(max0, problem.grid, best));
+}
+
 }  // namespace
 
 bool group_ranges_cpu(const GridSearchProblem& problem, void* min_out, void* max_out) {
@@ -140,6 +209,16 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     pow_high_bits.assign(pow_bits.begin(), pow_bits.end());
     for (uint32_t& b : pow_high_bits) b <<= 16;
     table.high_bits = pow_high_bits.data();
+  }
+  if (problem.groups == 1) {
+    switch (problem.value_type) {
+      case ValueType::Float32:
+        return search_single_group<ValueType::Float32>(problem, table, best_min, best_max);
+      case ValueType::Float16:
+        return search_single_group<ValueType::Float16>(problem, table, best_min, best_max);
+      case ValueType::BFloat16:
+        return search_single_group<ValueType::BFloat16>(problem, table, best_min, best_max);
+    }
   }
   const int64_t words = improvement_words(problem.candidates);
   std::vector<uint64_t> improved_bits(static_cast<size_t>(problem.groups * words), 0);

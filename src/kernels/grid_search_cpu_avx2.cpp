@@ -11,6 +11,14 @@ SearchGroupsFn search_groups_avx2(const GridSearchProblem& problem) {
   return select_search<Avx2>(problem);
 }
 
+RangeSumFn range_sum_avx2(const GridSearchProblem& problem) {
+  return select_range_sum<Avx2>(problem);
+}
+
+float values_sum_avx2(ValueType type, const float* values, int64_t count) {
+  return values_sum_for(type, values, count);
+}
+
 void fill_pow_table_avx2(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx2>(problem, table);
 }

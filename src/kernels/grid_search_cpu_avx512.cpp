@@ -178,6 +178,14 @@ SearchGroupsFn search_groups_avx512(const GridSearchProblem& problem) {
   return select_search<Avx512>(problem);
 }
 
+RangeSumFn range_sum_avx512(const GridSearchProblem& problem) {
+  return select_range_sum<Avx512>(problem);
+}
+
+float values_sum_avx512(ValueType type, const float* values, int64_t count) {
+  return values_sum_for(type, values, count);
+}
+
 void fill_pow_table_avx512(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx512>(problem, table);
 }

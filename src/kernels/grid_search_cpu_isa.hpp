@@ -53,6 +53,19 @@ using SearchGroupsFn = void (*)(const GridSearchProblem& problem, const PowTable
 SearchGroupsFn search_groups_avx512(const GridSearchProblem& problem);
 SearchGroupsFn search_groups_avx2(const GridSearchProblem& problem);
 
+// A single scale group (problem.groups == 1), whose error sum ATen splits across threads: one
+// candidate's error terms over the group's elements [begin, end), summed as ATen's cascade_sum
+// sums that range (grid_search_cpu_tensor.hpp). Returns the fp32 accumulator, before ATen
+// stores it in the sum's dtype. `scratch` holds kTensorScratchFloats floats.
+using RangeSumFn = float (*)(const GridSearchProblem& problem, const PowTable& pow_table,
+                             int64_t candidate, int64_t begin, int64_t end, float* scratch);
+constexpr int64_t kTensorScratchFloats = 4 * 1024;
+RangeSumFn range_sum_avx512(const GridSearchProblem& problem);
+RangeSumFn range_sum_avx2(const GridSearchProblem& problem);
+// ATen's cascade_sum of `count` values of `type` held as floats: the fp32 accumulator.
+float values_sum_avx512(ValueType type, const float* values, int64_t count);
+float values_sum_avx2(ValueType type, const float* values, int64_t count);
+
 // A 16-bit error dtype has only 2^15 non-negative values: when its pow is Sleef's (the general
 // exponent), the kernels look |error|^norm up in a table indexed by the value's bits, filled
 // here by the same Sleef call ATen makes. A table lookup is ~10x cheaper than powf.

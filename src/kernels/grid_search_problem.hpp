@@ -34,6 +34,11 @@ struct PowSpec {
   double exponent_double = 2.4;  // fp32 scalar tail: std::pow(float, double)
 };
 
+// ATen's at::internal::GRAIN_SIZE: elementwise ops and reductions over fewer elements than
+// this run on one thread; over more, at::parallel_for splits them into one contiguous chunk
+// per thread.
+constexpr int64_t kAtenGrainSize = 32768;
+
 // Flat element range [begin, end) where ATen's pow ran its scalar tail instead of Sleef.
 struct ScalarRange {
   int64_t begin;
@@ -65,6 +70,9 @@ struct GridSearchProblem {
   const ScalarRange* scalar_pow_ranges = nullptr;
   int64_t scalar_pow_range_count = 0;
   bool sleef_avx512 = true;
+  // CPU, single group only: where each evaluated candidate's error is stored (null: nowhere).
+  // For tests (grid_search_single_group.hpp).
+  float* candidate_errors = nullptr;
   // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
   // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over
   // cuda_block_width lanes.

@@ -64,4 +64,11 @@ bool weighted_pass_applies(int64_t size);
 float replay_weighted_pass_sum(const float* errors, const float* importance, int64_t size,
                                int norm);
 
+// A single scale group's sums (grid_search_cpu_tensor.hpp): the fp32 accumulator of ATen's
+// cascade_sum over one contiguous range of `size` values of `dtype` (fp32 for weighted
+// products), fed to the kernel's InnerSumStream in range_sum's pieces; and values_sum, the sum
+// of the two-pass reduction's per-thread slots.
+float replay_range_sum(const float* values, int64_t size, SumDtype dtype);
+float replay_values_sum(const float* values, int64_t count, SumDtype dtype);
+
 }  // namespace llmc::test

@@ -6,6 +6,7 @@
 
 #include "kernels/grid_search_cpu_avx2.hpp"
 #include "kernels/grid_search_cpu_lanes.hpp"
+#include "kernels/grid_search_cpu_tensor.hpp"
 
 namespace llmc::test {
 namespace {
@@ -223,6 +224,42 @@ float replay_streaming_sum(const float* errors, const float* importance, int64_t
   }
   return streaming_sum_of<ValueType::Float32>(errors, importance, size, checkpoint_sums,
                                                       checkpoint_claims);
+}
+
+namespace {
+
+template <ValueType T>
+float range_sum_of(const float* values, int64_t size) {
+  kernels::InnerSumStream<T> sum(size);
+  for (int64_t begin = 0; begin < size; begin += kernels::kTensorBlock) {
+    sum.add(values + begin,
+            size - begin < kernels::kTensorBlock ? size - begin : kernels::kTensorBlock);
+  }
+  return sum.total();
+}
+
+kernels::ValueType value_type_of(SumDtype dtype) {
+  switch (dtype) {
+    case SumDtype::Float16: return ValueType::Float16;
+    case SumDtype::BFloat16: return ValueType::BFloat16;
+    case SumDtype::Float32: break;
+  }
+  return ValueType::Float32;
+}
+
+}  // namespace
+
+float replay_range_sum(const float* values, int64_t size, SumDtype dtype) {
+  switch (dtype) {
+    case SumDtype::Float16: return range_sum_of<ValueType::Float16>(values, size);
+    case SumDtype::BFloat16: return range_sum_of<ValueType::BFloat16>(values, size);
+    case SumDtype::Float32: break;
+  }
+  return range_sum_of<ValueType::Float32>(values, size);
+}
+
+float replay_values_sum(const float* values, int64_t count, SumDtype dtype) {
+  return kernels::values_sum_for(value_type_of(dtype), values, count);
 }
 
 }  // namespace llmc::test
