@@ -13,11 +13,13 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/scalar_tails.hpp"
 
 using llmc::GridSearchBackend;
 using llmc::GridSearchOptions;
@@ -253,6 +255,42 @@ TEST_CASE("fused grid search pipelines rounds of one, two and three candidates")
   }
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
+}
+
+TEST_CASE("fused kernels visit exactly the scalar pow tail elements of each range") {
+  // ScalarTails, which every layout uses to find the elements where ATen's pow ran std::pow:
+  // random sorted disjoint tails and increasing windows (groups, lane blocks or range_sum's
+  // blocks) that cut them anywhere, against a brute-force scan.
+  std::mt19937 random(17);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<std::pair<int64_t, int64_t>> tails;
+    for (int64_t at = static_cast<int64_t>(random() % 20); at < 2000;) {
+      const int64_t length = 1 + static_cast<int64_t>(random() % 40);
+      tails.emplace_back(at, at + length);
+      at += length + 1 + static_cast<int64_t>(random() % 300);
+    }
+    std::vector<std::pair<int64_t, int64_t>> windows;
+    for (int64_t at = static_cast<int64_t>(random() % 50); at < 2400;) {
+      const int64_t length = 1 + static_cast<int64_t>(random() % 200);
+      windows.emplace_back(at, at + length);
+      at += length + static_cast<int64_t>(random() % 3);  // adjacent, or a gap
+    }
+    for (const bool general : {true, false}) {
+      const auto visited = llmc::test::replay_scalar_tails(tails, general, windows);
+      REQUIRE(visited.size() == windows.size());
+      for (size_t w = 0; w < windows.size(); ++w) {
+        std::vector<int64_t> expected;
+        for (int64_t k = windows[w].first; general && k < windows[w].second; ++k) {
+          for (const auto& [begin, end] : tails) {
+            if (begin <= k && k < end) expected.push_back(k);
+          }
+        }
+        INFO("trial " << trial << " window [" << windows[w].first << ", " << windows[w].second
+                      << ")" << (general ? "" : ", not a general pow"));
+        REQUIRE(visited[w] == expected);
+      }
+    }
+  }
 }
 
 TEST_CASE("fused grid search reproduces ATen's pow on its parallel chunk tails") {

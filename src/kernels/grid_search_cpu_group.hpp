@@ -468,6 +468,44 @@ LLMC_KERNEL_INLINE void look_up_pow_bits(const uint16_t* table, const uint32_t* 
   }
 }
 
+// ATen's scalar pow tails (problem.scalar_pow_ranges: sorted and disjoint, and only for a
+// general exponent) met by consecutive element ranges [begin, end) taken in increasing order:
+// the ranges before the current one are passed for good.
+// (Only Sleef's pow differs from std::pow; ATen's other specialisations round identically.)
+class ScalarTails {
+ public:
+  explicit ScalarTails(const GridSearchProblem& problem)
+      : ranges_(problem.scalar_pow_ranges),
+        count_(problem.pow.kind == PowKind::General ? problem.scalar_pow_range_count : 0) {}
+
+  // Moves to elements [begin, end), at or after the previous range.
+  void seek(int64_t begin, int64_t end) {
+    while (first_ < count_ && ranges_[first_].end <= begin) ++first_;
+    last_ = first_;
+    while (last_ < count_ && ranges_[last_].begin < end) ++last_;
+    begin_ = begin;
+    end_ = end;
+  }
+  bool any() const { return last_ > first_; }
+  // visit(element - begin) for each tail element of the current range, in order.
+  template <class Visit>
+  void for_each(const Visit& visit) const {
+    for (int64_t t = first_; t < last_; ++t) {
+      const int64_t b = ranges_[t].begin > begin_ ? ranges_[t].begin : begin_;
+      const int64_t e = ranges_[t].end < end_ ? ranges_[t].end : end_;
+      for (int64_t k = b - begin_; k < e - begin_; ++k) visit(k);
+    }
+  }
+
+ private:
+  const ScalarRange* ranges_;
+  int64_t count_;
+  int64_t first_ = 0;
+  int64_t last_ = 0;
+  int64_t begin_ = 0;
+  int64_t end_ = 0;
+};
+
 // ATen's scalar pow loop (a std::pow per element) on the elements its vectorised loop left.
 template <class S, ValueType E>
 float scalar_pow(float base, const PowSpec& pow) {
@@ -849,10 +887,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
   float* candidate_zero_point = buffers.candidate_zero_point;
   const LevelIntegers integers(problem.quant);
   // Only Sleef's pow differs from std::pow; the other specialisations round identically.
-  const bool general_pow = problem.pow.kind == PowKind::General;
-  const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
-  const int64_t tail_count = general_pow ? problem.scalar_pow_range_count : 0;
-  int64_t first_tail = 0;
+  ScalarTails tails(problem);
   int64_t importance_row = -1;
   // shrink's p, as a float; the padding lanes' qparams go unused.
   for (int64_t i = 0; i < problem.candidates + kCpuPad; ++i) {
@@ -871,20 +906,10 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         for (int64_t k = size; k < padded; ++k) buffers.importance[k] = 0.0f;
       }
     }
-    // ATen's scalar pow tails that reach into this group (ranges are sorted and disjoint, and
-    // groups come in increasing order, so `first_tail` only moves forward).
+    // ATen's scalar pow tails that reach into this group (groups come in increasing order).
     const int64_t group_begin = group * size;
-    const int64_t group_end = group_begin + size;
-    while (first_tail < tail_count && tail_ranges[first_tail].end <= group_begin) ++first_tail;
-    int64_t last_tail = first_tail;
-    while (last_tail < tail_count && tail_ranges[last_tail].begin < group_end) ++last_tail;
-    const auto for_each_tail_element = [&](const auto& visit) {
-      for (int64_t t = first_tail; t < last_tail; ++t) {
-        const int64_t b = tail_ranges[t].begin > group_begin ? tail_ranges[t].begin : group_begin;
-        const int64_t e = tail_ranges[t].end < group_end ? tail_ranges[t].end : group_end;
-        for (int64_t k = b - group_begin; k < e - group_begin; ++k) visit(k);
-      }
-    };
+    tails.seek(group_begin, group_begin + size);
+    const auto for_each_tail_element = [&](const auto& visit) { tails.for_each(visit); };
 
     const float min0 = load_scalar<V>(problem.initial_min, group);
     const float max0 = load_scalar<V>(problem.initial_max, group);
@@ -909,7 +934,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     const auto qparams_of = [&](int64_t i) {
       return GroupQParams{candidate_scale[i], candidate_zero_point[i]};
     };
-    const bool has_tails = last_tail > first_tail;
+    const bool has_tails = tails.any();
     const bool weighted = problem.importance != nullptr;
     const auto reduce = [&](const float* pows) {
       return weighted ? aten_inner_sum<ValueType::Float32, true>(pows, importance, size)

@@ -85,10 +85,7 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
   int32_t* bits = buffers.lookup.bits;
   float* pows = buffers.lookup.pows;
   const bool weighted = problem.importance != nullptr;
-  const bool general_pow = problem.pow.kind == PowKind::General;
-  const ScalarRange* tail_ranges = problem.scalar_pow_ranges;
-  const int64_t tail_count = general_pow ? problem.scalar_pow_range_count : 0;
-  int64_t first_tail = 0;
+  ScalarTails tails(problem);
   const Vec low = S::set1(problem.quant.q_min);
   const Vec high = S::set1(problem.quant.q_max);
 
@@ -121,20 +118,11 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     // ATen's scalar pow tails within the block (sorted, disjoint; blocks come in order).
     const int64_t block_begin = first_group * size;
     const int64_t block_end = block_begin + lanes * size;
-    while (first_tail < tail_count && tail_ranges[first_tail].end <= block_begin) ++first_tail;
-    int64_t last_tail = first_tail;
-    while (last_tail < tail_count && tail_ranges[last_tail].begin < block_end) ++last_tail;
-    const bool has_tails = last_tail > first_tail;
+    tails.seek(block_begin, block_end);
+    const bool has_tails = tails.any();
     // visit(index into the element-major buffers) for each tail element of the block.
     const auto for_each_tail_element = [&](const auto& visit) {
-      for (int64_t t = first_tail; t < last_tail; ++t) {
-        const int64_t b = tail_ranges[t].begin > block_begin ? tail_ranges[t].begin : block_begin;
-        const int64_t e = tail_ranges[t].end < block_end ? tail_ranges[t].end : block_end;
-        for (int64_t flat = b; flat < e; ++flat) {
-          const int64_t local = flat - block_begin;
-          visit(local % size * kWidth + local / size);
-        }
-      }
+      tails.for_each([&](int64_t local) { visit(local % size * kWidth + local / size); });
     };
 
     const Vec min0 = S::load(lane_min);

@@ -178,10 +178,7 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
       candidate_vecs<S, V, G>(GroupQParams{scale[0], zero_point[0]}, LevelIntegers(problem.quant));
   const bool weighted = problem.importance != nullptr;
   const bool look_up = table.values != nullptr;
-  const ScalarRange* tails = problem.scalar_pow_ranges;
-  const int64_t tail_count = problem.pow.kind == PowKind::General ? problem.scalar_pow_range_count : 0;
-  int64_t first_tail = 0;
-  while (first_tail < tail_count && tails[first_tail].end <= begin) ++first_tail;
+  ScalarTails tails(problem);
 
   constexpr ValueType kSummed = E;  // the weighted sum is fp32: InnerSumStream<Float32> below
   InnerSumStream<kSummed> plain(weighted ? 0 : end - begin);
@@ -196,31 +193,20 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
     quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, false, problem.pow,
                                     [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
     // ATen's scalar tails in this block keep their bases for std::pow.
-    const int64_t block_end = block + count;
-    int64_t last_tail = first_tail;
-    while (last_tail < tail_count && tails[last_tail].begin < block_end) ++last_tail;
-    const auto for_each_tail_element = [&](const auto& visit) {
-      for (int64_t t = first_tail; t < last_tail; ++t) {
-        const int64_t b = tails[t].begin > block ? tails[t].begin : block;
-        const int64_t e = tails[t].end < block_end ? tails[t].end : block_end;
-        for (int64_t k = b - block; k < e - block; ++k) visit(k);
-      }
-    };
-    for_each_tail_element([&](int64_t k) { bases[k] = errors[k]; });
-    if constexpr (E != ValueType::Float32) {
+    tails.seek(block, block + count);
+    tails.for_each([&](int64_t k) { bases[k] = errors[k]; });
+    bool looked_up = false;
+    if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
       if (look_up) {
         for (int64_t k = 0; k < padded; k += S::kWidth) {
           S::store_bits(bits + k, S::template bits16<E>(S::load(errors + k)));
         }
         look_up_pows(table.values, bits, errors, count);
-      } else {
-        apply_pow<S, E>(errors, padded, problem.pow);
+        looked_up = true;
       }
-    } else {
-      apply_pow<S, E>(errors, padded, problem.pow);
     }
-    for_each_tail_element([&](int64_t k) { errors[k] = scalar_pow<S, E>(bases[k], problem.pow); });
-    while (first_tail < last_tail && tails[first_tail].end <= block_end) ++first_tail;
+    if (!looked_up) apply_pow<S, E>(errors, padded, problem.pow);
+    tails.for_each([&](int64_t k) { errors[k] = scalar_pow<S, E>(bases[k], problem.pow); });
     if (weighted) {
       const float* importance = problem.importance + block;
       int64_t k = 0;
