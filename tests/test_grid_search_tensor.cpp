@@ -12,13 +12,13 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "kernels/grid_search_single_group.hpp"
 #include "support/catch.hpp"
+#include "support/oracle.hpp"
 #include "support/sum_replay.hpp"
 
 using llmc::GridSearchBackend;
@@ -65,12 +65,6 @@ float round_to(float value, c10::ScalarType dtype) {
   return at::scalar_tensor(value, dtype).to(at::kFloat).item<float>();
 }
 
-uint32_t bits_of(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
 // The sum of `values` (already `dtype` values) as the single-group search replays ATen's: one
 // range on one thread, or the two-pass split into min(threads, ceil(n / grain)) chunks whose
 // sums are stored in `dtype` slots and summed again.
@@ -114,10 +108,11 @@ TEST_CASE("fused kernels sum a single scale group in ATen's two-pass order") {
         const float expected =
             values.to(dtype).view({1, 1, size}).sum(at::IntArrayRef{0, -1}).to(at::kFloat).item<float>();
         const float got = replayed_sum(values, dtype, threads);
-        if (bits_of(got) != bits_of(expected)) {
+        std::string why;
+        if (!llmc::test::bit_equal(at::scalar_tensor(got), at::scalar_tensor(expected), &why)) {
           failures.push_back(std::string(c10::toString(dtype)) + " size " + std::to_string(size) +
-                             " threads " + std::to_string(threads) + ": " +
-                             std::to_string(got) + " vs at::sum " + std::to_string(expected));
+                             " threads " + std::to_string(threads) + ": " + why +
+                             " (expected: at::sum)");
         }
       }
     }
@@ -154,17 +149,12 @@ std::string compare(const at::Tensor& observed, const QuantizationArgs& args,
       observed, args, GridSearchOptions(options).backend(GridSearchBackend::Reference), importance);
   const auto [fused_min, fused_max] = llmc::grid_search_mse(
       observed, args, GridSearchOptions(options).backend(GridSearchBackend::Fused), importance);
-  const auto bits = [](const at::Tensor& t) {
-    return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
-  };
-  if (fused_min.sizes() == ref_min.sizes() && bits(fused_min).equal(bits(ref_min)) &&
-      bits(fused_max).equal(bits(ref_max))) {
-    return "";
-  }
-  return "fused [" + std::to_string(fused_min.item<float>()) + ", " +
-         std::to_string(fused_max.item<float>()) + "] vs reference [" +
-         std::to_string(ref_min.item<float>()) + ", " + std::to_string(ref_max.item<float>()) +
-         "]";
+  std::string why_min;
+  std::string why_max;
+  const bool same_min = llmc::test::bit_equal(fused_min, ref_min, &why_min);
+  const bool same_max = llmc::test::bit_equal(fused_max, ref_max, &why_max);
+  if (same_min && same_max) return "";
+  return (same_min ? "" : "min: " + why_min + "; ") + (same_max ? "" : "max: " + why_max);
 }
 
 }  // namespace
@@ -321,16 +311,11 @@ TEST_CASE("fused single-group search computes each candidate's error as the refe
                 reference_errors(observed, scheme.args, loop.options, importance);
             const std::vector<float> got = llmc::kernels::single_group_candidate_errors(
                 observed, scheme.args, loop.options, importance);
-            REQUIRE(got.size() == expected.size());
-            for (size_t i = 0; i < got.size(); ++i) {
-              if (bits_of(got[i]) != bits_of(expected[i])) {
-                failures.push_back(std::to_string(threads) + " threads, " +
-                                   c10::toString(dtype) + " " + std::to_string(size) + ", " +
-                                   scheme.name + ", " + loop.name + ", candidate " +
-                                   std::to_string(i) + ": " + std::to_string(got[i]) + " vs " +
-                                   std::to_string(expected[i]));
-                break;
-              }
+            std::string why;  // the flat index of the first differing error is its candidate
+            if (!llmc::test::bit_equal(at::tensor(got), at::tensor(expected), &why)) {
+              failures.push_back(std::to_string(threads) + " threads, " +
+                                 c10::toString(dtype) + " " + std::to_string(size) + ", " +
+                                 scheme.name + ", " + loop.name + ": " + why);
             }
           }
         }

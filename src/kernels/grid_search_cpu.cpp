@@ -127,14 +127,9 @@ void search_single_group(const GridSearchProblem& problem, const PowTable& table
   const auto values_sum = avx512 ? values_sum_avx512 : values_sum_avx2;
   const ValueType summed =
       problem.importance != nullptr || problem.error_in_fp32 ? ValueType::Float32 : V;
-  // The sum's dtype stores each slot and the result: round to nearest even.
+  // The sum's dtype (fp32, or the weight dtype V) stores each slot and the result.
   const auto store = [summed](float value) {
-    switch (summed) {
-      case ValueType::BFloat16: return static_cast<float>(c10::BFloat16(value));
-      case ValueType::Float16: return static_cast<float>(c10::Half(value));
-      case ValueType::Float32: break;
-    }
-    return value;
+    return summed == ValueType::Float32 ? value : round_to<V>(value);
   };
   const int64_t numel = problem.group_size;
   const int64_t threads = at::get_num_threads();
@@ -159,18 +154,16 @@ void search_single_group(const GridSearchProblem& problem, const PowTable& table
   };
   float best_error = problem.best_error_init;
   int64_t best = -1;
-  int64_t no_improve = 0;
-  const bool never_stop = problem.patience == 0 && problem.patience_zero_means_never;
+  std::vector<uint8_t> improved(static_cast<size_t>(problem.candidates), 0);
   for (int64_t i = 0; i < problem.candidates; ++i) {
     const float error = error_of(i);
     if (problem.candidate_errors != nullptr) problem.candidate_errors[i] = error;
-    if (error < best_error) {  // strict: ties keep the wider range
+    improved[i] = error < best_error;  // strict: ties keep the wider range
+    if (improved[i] != 0) {
       best_error = error;
       best = i;
-      no_improve = 0;
-    } else if (!never_stop && ++no_improve >= problem.patience) {
-      break;
     }
+    if (patience_stop_within(improved.data(), i + 1, problem) >= 0) break;
   }
   const float min0 = static_cast<float>(static_cast<const Storage*>(problem.initial_min)[0]);
   const float max0 = static_cast<float>(static_cast<const Storage*>(problem.initial_max)[0]);

@@ -26,7 +26,7 @@ class CascadeRowSum {
   static constexpr int64_t kIlp = 4;
   static constexpr int64_t kLevels = 4;
 
-  explicit CascadeRowSum(int64_t loads) : loads_(loads), rows_(loads / kIlp) {
+  explicit CascadeRowSum(int64_t loads) : rows_(loads / kIlp) {
     const int64_t power = ceil_log2(rows_) / kLevels;
     level_power_ = power > 4 ? power : 4;
     level_step_ = int64_t{1} << level_power_;
@@ -74,7 +74,6 @@ class CascadeRowSum {
     }
   }
 
-  int64_t loads_;
   int64_t rows_;
   int64_t level_power_ = 4;
   int64_t level_step_ = 16;
@@ -92,18 +91,16 @@ class InnerSumStream {
   static constexpr int64_t kVecNumel = T == ValueType::Float32 ? kSumLanes : 2 * kSumLanes;
 
   explicit InnerSumStream(int64_t size)
-      : size_(size), vec_count_(size / kVecNumel), lanes_(size < kVecNumel ? 0 : vec_count_) {}
+      : size_(size), vec_count_(size / kVecNumel), lanes_(vec_count_) {}
 
   void add(const float* values, int64_t count) {
     int64_t k = 0;
-    if (size_ >= kVecNumel) {
-      for (; k + kVecNumel <= count && loads_ < vec_count_; k += kVecNumel, ++loads_) {
-        if constexpr (T == ValueType::Float32) {
-          lanes_.push(Lanes{_mm256_loadu_ps(values + k)});
-        } else {
-          lanes_.push(Lanes{_mm256_add_ps(_mm256_loadu_ps(values + k),
-                                          _mm256_loadu_ps(values + k + kSumLanes))});
-        }
+    for (; k + kVecNumel <= count && loads_ < vec_count_; k += kVecNumel, ++loads_) {
+      if constexpr (T == ValueType::Float32) {
+        lanes_.push(Lanes{_mm256_loadu_ps(values + k)});
+      } else {
+        lanes_.push(Lanes{_mm256_add_ps(_mm256_loadu_ps(values + k),
+                                        _mm256_loadu_ps(values + k + kSumLanes))});
       }
     }
     for (; k < count; ++k) rest_[rest_count_++] = values[k];
@@ -111,18 +108,8 @@ class InnerSumStream {
 
   // The fp32 accumulator, after all `size` values.
   float total() const {
-    if (size_ < kVecNumel) {
-      // row_sum<float> of fewer than 4 rows of 4, where the cascade never runs (its levels
-      // stay 0 and adding them changes nothing): rows into 4 accumulators, the rest into the
-      // first, then the four in order.
-      float acc[4] = {};
-      const int64_t rows = size_ / 4;
-      for (int64_t i = 0; i < rows; ++i) {
-        for (int64_t k = 0; k < 4; ++k) acc[k] += rest_[i * 4 + k];
-      }
-      for (int64_t e = rows * 4; e < size_; ++e) acc[0] += rest_[e];
-      return ((acc[0] + acc[1]) + acc[2]) + acc[3];
-    }
+    // A range shorter than one load is all in rest_: aten_inner_sum's scalar_inner_sum.
+    if (size_ < kVecNumel) return aten_inner_sum<T, false>(rest_, nullptr, size_);
     float total = 0.0f;
     for (int64_t k = 0; k < rest_count_; ++k) total += rest_[k];
     float lane_values[kSumLanes];
