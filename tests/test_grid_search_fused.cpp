@@ -663,8 +663,9 @@ TEST_CASE("grid search Auto backend falls back to the reference where fused is n
                       .scale_dtype(at::kByte)
                       .zp_dtype(at::kByte)
                       .validated();
+  // MX exponents and FP8 scales are fused on CPU (test_grid_search_scale_dtype.cpp).
   const at::Tensor weight = at::randn({1, 4, 32});
-  CHECK(llmc::fused_grid_search_unsupported(weight, mx, options, std::nullopt));
+  CHECK_FALSE(llmc::fused_grid_search_unsupported(weight, mx, options, std::nullopt));
   // Auto still answers (through the reference) for every one of them.
   CHECK(llmc::grid_search_mse(activations, group, options).first.sizes() == at::IntArrayRef({4}));
   CHECK_THROWS_AS(llmc::fused_grid_search(activations, group, options), llmc::Error);

@@ -72,9 +72,11 @@ std::optional<std::string> unsupported_args(const QuantizationArgs& args) {
   if (!args.strategy().has_value() || !args.zp_dtype().has_value()) {
     return std::string("QuantizationArgs must be validated first");
   }
-  if (args.scale_dtype().has_value()) {
+  if (args.scale_dtype().has_value() && !args.is_mx() &&
+      *args.scale_dtype() != at::kFloat8_e4m3fn) {
     return "scale_dtype " + torch_dtype_name(*args.scale_dtype()) +
-           " (rounded or MX scales are searched by the reference only)";
+           " (the fused kernels round scales to float8_e4m3fn or MX exponents (uint8, float "
+           "groups of 32); other scale dtypes use the reference)";
   }
   if (args.type() == QuantizationType::Int) {
     if (args.num_bits() > 8) return "int num_bits " + std::to_string(args.num_bits()) + " > 8";
@@ -225,6 +227,16 @@ kernels::QuantSpec quant_spec(const QuantizationArgs& args, c10::ScalarType dtyp
   spec.range = round(spec.q_max - spec.q_min);
   spec.half_range = round(spec.range / 2.0f);
   spec.scale_eps = finfo_of(dtype, /*eps=*/true);
+  if (const auto scale_dtype = args.scale_dtype()) {
+    // _get_dtype_eps of the scale dtype: fp8 e4m3 0.125, integers (MX's uint8) 1 (LC §6.2).
+    spec.scale_eps = *scale_dtype == at::kFloat8_e4m3fn ? 0.125f : 1.0f;
+    if (args.is_mx()) {
+      spec.scale_format = kernels::ScaleFormat::Mx;
+      spec.mx_exponent_offset = args.num_bits() == 4 ? 2 : 8;
+    } else {
+      spec.scale_format = kernels::ScaleFormat::Fp8E4M3;
+    }
+  }
   return spec;
 }
 
@@ -302,7 +314,11 @@ std::optional<std::string> fused_grid_search_unsupported(
     const std::optional<at::Tensor>& importance, bool require_exact) {
   if (auto reason = unsupported_layout(observed, require_exact)) return reason;
   if (auto reason = unsupported_device(observed, require_exact)) return reason;
-  if (auto reason = unsupported_args(search_args_of(args))) return reason;
+  const QuantizationArgs search_args = search_args_of(args);
+  if (auto reason = unsupported_args(search_args)) return reason;
+  if (search_args.scale_dtype().has_value() && !observed.is_cpu()) {
+    return std::string("scale_dtype on CUDA (the CUDA kernel computes unrounded scales only)");
+  }
   if (auto reason = unsupported_importance(observed, importance)) return reason;
   if (!(options.grid() > 0.0) || !std::isfinite(options.norm()) || options.norm() <= 0.0) {
     return std::string("grid must be > 0 and norm finite and > 0");
@@ -409,10 +425,19 @@ std::pair<at::Tensor, at::Tensor> run_fused_grid_search(const at::Tensor& observ
   }
 
   problem.candidate_errors = candidate_errors;
+  int32_t infinite_scale = 0;
+  problem.infinite_scale = &infinite_scale;
 
   at::Tensor best_min = at::empty_like(min_val);
   at::Tensor best_max = at::empty_like(max_val);
   run_kernel(observed, problem, best_min, best_max);
+  if (infinite_scale != 0) {
+    // A candidate's scale overflowed (candidate 0's, which every search evaluates, as the
+    // scale only shrinks with the range): the reference raises its own error there.
+    return grid_search_mse(observed, args,
+                           GridSearchOptions(options).backend(GridSearchBackend::Reference),
+                           importance);
+  }
   return {best_min, best_max};
 }
 

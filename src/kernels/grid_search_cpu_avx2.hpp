@@ -179,6 +179,29 @@ struct Avx2 {
     return _mm256_or_ps(result, _mm256_castsi256_ps(sign));
   }
 
+  // compressed-tensors' round_to_power_2 (LC §6.4) of v >= 0, on v's fp32 pattern: add half of
+  // FP4's mantissa step, keep sign and exponent. For bf16 and fp32 values this is the same
+  // operation on their own pattern (both have 8 exponent bits; bf16's low 16 bits are zero).
+  static Vec round_to_power_2(Vec v) {
+    const __m256i bits = _mm256_add_epi32(_mm256_castps_si256(v), _mm256_set1_epi32(1 << 21));
+    return _mm256_castsi256_ps(
+        _mm256_and_si256(bits, _mm256_set1_epi32(static_cast<int>(0xFF800000u))));
+  }
+  // The MX scale 2^(e8m0 - 127) of powers of two p2 >= 0 (0 and inf included), in fp32:
+  // e8m0 = clamp(floor(log2(p2)) + 127 - offset, 0, 255), so 0 for p2 = 0 (log2 gives -inf)
+  // and 255 for inf. 2^-127 is an fp32 subnormal, 2^128 inf.
+  static Vec mx_scale_of_power_2(Vec p2, int32_t offset) {
+    const __m256i exponent = _mm256_srli_epi32(_mm256_castps_si256(p2), 23);
+    __m256i e8m0 = _mm256_max_epi32(_mm256_sub_epi32(exponent, _mm256_set1_epi32(offset)),
+                                    _mm256_setzero_si256());
+    e8m0 = _mm256_blendv_epi8(e8m0, exponent,
+                              _mm256_cmpeq_epi32(exponent, _mm256_set1_epi32(255)));
+    const __m256i scale = _mm256_blendv_epi8(
+        _mm256_slli_epi32(e8m0, 23), _mm256_set1_epi32(0x00400000),
+        _mm256_cmpeq_epi32(e8m0, _mm256_setzero_si256()));
+    return _mm256_castsi256_ps(scale);
+  }
+
   // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
   static Vec round_fp4_e2m1(Vec v) {
     const Vec magnitude = abs(v);

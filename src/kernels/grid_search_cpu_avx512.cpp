@@ -154,6 +154,29 @@ struct Avx512 {
     return _mm512_castsi512_ps(_mm512_or_si512(rounded, sign));
   }
 
+  // compressed-tensors' round_to_power_2 (LC §6.4) of v >= 0, on v's fp32 pattern: add half of
+  // FP4's mantissa step, keep sign and exponent. For bf16 and fp32 values this is the same
+  // operation on their own pattern (both have 8 exponent bits; bf16's low 16 bits are zero).
+  static Vec round_to_power_2(Vec v) {
+    const __m512i bits = _mm512_add_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(1 << 21));
+    return _mm512_castsi512_ps(
+        _mm512_and_si512(bits, _mm512_set1_epi32(static_cast<int>(0xFF800000u))));
+  }
+  // The MX scale 2^(e8m0 - 127) of powers of two p2 >= 0 (0 and inf included), in fp32:
+  // e8m0 = clamp(floor(log2(p2)) + 127 - offset, 0, 255), so 0 for p2 = 0 (log2 gives -inf)
+  // and 255 for inf. 2^-127 is an fp32 subnormal, 2^128 inf.
+  static Vec mx_scale_of_power_2(Vec p2, int32_t offset) {
+    const __m512i exponent = _mm512_srli_epi32(_mm512_castps_si512(p2), 23);
+    __m512i e8m0 = _mm512_max_epi32(_mm512_sub_epi32(exponent, _mm512_set1_epi32(offset)),
+                                    _mm512_setzero_si512());
+    e8m0 = _mm512_mask_mov_epi32(
+        e8m0, _mm512_cmpeq_epi32_mask(exponent, _mm512_set1_epi32(255)), exponent);
+    const __m512i scale = _mm512_mask_mov_epi32(
+        _mm512_slli_epi32(e8m0, 23), _mm512_cmpeq_epi32_mask(e8m0, _mm512_setzero_si512()),
+        _mm512_set1_epi32(0x00400000));
+    return _mm512_castsi512_ps(scale);
+  }
+
   // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
   static Vec round_fp4_e2m1(Vec v) {
     const Vec magnitude = abs(v);

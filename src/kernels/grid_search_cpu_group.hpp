@@ -77,6 +77,15 @@ void store_scalar(void* base, int64_t index, float value) {
   }
 }
 
+// A candidate's scale of inf: recorded for the dispatcher (GridSearchProblem::infinite_scale),
+// and its error taken as the NaN the reference's dequantization (0 * inf) would give.
+inline float infinite_scale_error(const GridSearchProblem& problem) {
+  if (problem.infinite_scale != nullptr) {
+    __atomic_store_n(problem.infinite_scale, 1, __ATOMIC_RELAXED);
+  }
+  return __builtin_nanf("");
+}
+
 template <class S, ValueType T>
 LLMC_KERNEL_INLINE float round_scalar(float value) {
   return S::first(S::template round<T>(S::set1(value)));
@@ -87,7 +96,26 @@ struct GroupQParams {
   float zero_point;
 };
 
-// calculate_qparams of one candidate range per lane (no global scale, no scale_dtype, §6.2):
+// compressed-tensors' MX scale of amaxes >= 0 held in V (LC §6.2 steps 2, 4, 5 and §6.4):
+// round_to_power_2 on V's pattern, e8m0 = floor(log2) + 127 - offset clamped to [0, 255] (every
+// step exact in V: powers of two, integers below 256), then 2^(e8m0 - 127) cast to V. fp16
+// rounds to a power of two differently from fp32 at its subnormals (below 2^-14 the pattern's
+// exponent field is 0: 2^-14 from 0.75 * 2^-14, else 0) and at its top (2^16 is inf).
+template <class S, ValueType V>
+LLMC_KERNEL_INLINE typename S::Vec mx_scale(typename S::Vec amax, int32_t offset) {
+  using Vec = typename S::Vec;
+  Vec power = S::round_to_power_2(amax);
+  if constexpr (V == ValueType::Float16) {
+    const Vec smallest_normal = S::set1(0x1p-14f);
+    const Vec subnormal_power =
+        S::select_less(amax, S::set1(0.75f * 0x1p-14f), S::set1(0.0f), smallest_normal);
+    power = S::select_less(amax, smallest_normal, subnormal_power, power);
+    power = S::select_less(power, S::set1(0x1p16f), power, S::set1(__builtin_inff()));
+  }
+  return S::template round<V>(S::mx_scale_of_power_2(power, offset));
+}
+
+// calculate_qparams of one candidate range per lane (no global scale; quant.scale_format, §6.2):
 // the lanes layout's groups, or one group's candidates. Each step rounds to V as the reference
 // does; an all-zero asymmetric range gives 0/0 = NaN, which the int8 cast turns into 0.
 template <class S, ValueType V>
@@ -99,7 +127,10 @@ LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Ve
   const Vec min = S::min(shrunk_min, zero);
   const Vec max = S::max(shrunk_max, zero);
   if (quant.symmetric) {
-    scale = S::template round<V>(S::div(S::max(S::abs(min), S::abs(max)), S::set1(quant.half_range)));
+    const Vec amax = S::max(S::abs(min), S::abs(max));
+    scale = quant.scale_format == ScaleFormat::Mx
+                ? mx_scale<S, V>(amax, quant.mx_exponent_offset)
+                : S::template round<V>(S::div(amax, S::set1(quant.half_range)));
     zero_point = zero;
   } else {
     scale = S::template round<V>(
@@ -108,6 +139,12 @@ LLMC_KERNEL_INLINE void lanes_qparams(typename S::Vec shrunk_min, typename S::Ve
         S::sub(S::set1(quant.q_min), S::template round<V>(S::div(min, scale))));
     const Vec clamped = S::clamp(shifted, S::set1(quant.q_min), S::set1(quant.q_max));
     zero_point = S::replace_nan(S::round_int(clamped), zero);
+  }
+  // scale_dtype FP8: round_to_quantized_type_dtype clamps to 448 and casts; the value is exact
+  // in every weight dtype, so the cast back changes nothing. (Asymmetric zero points were
+  // computed from the scale before this rounding, as upstream computes them.)
+  if (quant.scale_format == ScaleFormat::Fp8E4M3) {
+    scale = S::round_fp8_e4m3(S::min(scale, S::set1(448.0f)));
   }
   scale = S::replace_zero(scale, S::set1(quant.scale_eps));
 }
@@ -942,6 +979,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     // (minss is `error < best_error ? error : best_error`, NaN included; the ternary had
     // compiled to a branch.)
     const auto consider = [&](int64_t i, float error) {
+      if (!(candidate_scale[i] < __builtin_inff())) error = infinite_scale_error(problem);
       const bool better = error < best_error;
       best_error = _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(error), _mm_set_ss(best_error)));
       best = better ? static_cast<int32_t>(i) : best;
@@ -949,6 +987,16 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     };
     const auto qparams_of = [&](int64_t i) {
       return GroupQParams{candidate_scale[i], candidate_zero_point[i]};
+    };
+    // Whether candidate i's qparams are candidate i - 1's, bit for bit: then so are its errors,
+    // which cannot beat the best (strict '<'), and it is skipped with its improvement bit 0, as
+    // it would be. Only rounded scales (FP8, MX) repeat often enough to test for: an FP8 scale
+    // keeps 3 mantissa bits, so neighbouring candidates (p 1% apart) mostly share one.
+    const bool skip_repeats = problem.quant.scale_format != ScaleFormat::Plain;
+    const auto repeats_previous = [&](int64_t i) {
+      return skip_repeats && i > round.first_candidate &&
+             memcmp(candidate_scale + i - 1, candidate_scale + i, sizeof(float)) == 0 &&
+             memcmp(candidate_zero_point + i - 1, candidate_zero_point + i, sizeof(float)) == 0;
     };
     const bool has_tails = last_tail > first_tail;
     const bool weighted = problem.importance != nullptr;
@@ -977,17 +1025,29 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       // comparison are then off the passes' path.
       const bool fixed_passes = stream_sum && !weighted && size % kTablePassStep == 0;
       float* candidate_lanes = buffers.candidate_lanes;
-      for (int64_t i = first; i < last + 2; ++i) {
-        const bool produce = i < last;
-        const bool look_up = i > first && i <= last;  // candidate i - 1
-        const bool sum = i >= first + 2;              // candidate i - 2
+      // The pipeline runs over the round's candidates that are not repeats: the j-th is
+      // candidate_at(j), and its results go to slot j.
+      int64_t count = last - first;
+      if (skip_repeats) {
+        count = 0;
+        for (int64_t i = first; i < last; ++i) {
+          if (!repeats_previous(i)) buffers.evaluated[count++] = static_cast<int32_t>(i);
+        }
+      }
+      const auto candidate_at = [&](int64_t j) {
+        return skip_repeats ? static_cast<int64_t>(buffers.evaluated[j]) : first + j;
+      };
+      for (int64_t i = 0; i < count + 2; ++i) {  // pass i: slots i, i - 1 and i - 2
+        const bool produce = i < count;
+        const bool look_up = i > 0 && i <= count;  // slot i - 1
+        const bool sum = i >= 2;                   // slot i - 2
         const bool sum_in_pass = sum && stream_sum;
         int32_t* produced = buffers.patterns[i & 1];
         const int32_t* looked_up = buffers.patterns[(i + 1) & 1];
         uint16_t* pows_out = buffers.pow_bits[(i + 1) & 1];
         const uint16_t* pows_in = buffers.pow_bits[i & 1];
         const CandidateVecs<S> candidate =
-            candidate_vecs<S, V, G>(qparams_of(produce ? i : first), integers);
+            candidate_vecs<S, V, G>(qparams_of(candidate_at(produce ? i : 0)), integers);
         // Candidate i - 1's pows at ATen's scalar tails: std::pow, not the table's Sleef.
         const auto look_up_tails = [&] {
           for_each_tail_element([&](int64_t k) {
@@ -1039,13 +1099,13 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         }
         if (look_up) look_up_tails();
       }
-      for (int64_t i = first; i < last; ++i) {
-        float error = buffers.candidate_error[i];
+      for (int64_t j = 0; j < count; ++j) {
+        float error = buffers.candidate_error[j];
         if (stream_sum) {
-          const float total = lanes_total(_mm256_loadu_ps(candidate_lanes + i * kSumLanes));
+          const float total = lanes_total(_mm256_loadu_ps(candidate_lanes + j * kSumLanes));
           error = weighted ? total : round_scalar<S, E>(total);
         }
-        consider(i, error);
+        consider(candidate_at(j), error);
       }
     } else {
       const bool stream = !has_tails && padded == size &&
@@ -1059,6 +1119,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
                                  buffers.candidate_bound);
       }
       for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+        if (repeats_previous(i)) continue;
         float error;
         if (stream) {
           if (clamp_bound && buffers.candidate_bound[i] >= best_error) continue;

@@ -143,6 +143,9 @@ struct GroupScratch {
   float* candidate_lanes;
   int32_t* patterns[2];
   uint16_t* pow_bits[2];
+  // The table pipeline's candidates, where repeated qparams are skipped (last, so that the
+  // buffers above keep their offsets).
+  int32_t* evaluated;
 
   static GroupScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
     const int64_t padded = cpu_padded_size(group_size);
@@ -163,6 +166,7 @@ struct GroupScratch {
     s.patterns[1] = arena.take<int32_t>(padded);
     s.pow_bits[0] = arena.take<uint16_t>(padded);
     s.pow_bits[1] = arena.take<uint16_t>(padded);
+    s.evaluated = arena.take<int32_t>(padded_candidates);
     return s;
   }
 };

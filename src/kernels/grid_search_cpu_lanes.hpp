@@ -130,6 +130,15 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     Vec best_error = S::load(lane_best_error);
     Vec best = S::load(lane_best);
     const uint32_t used_lanes = (uint32_t{1} << lanes) - 1;
+    // The previous candidate's qparams: a candidate whose qparams equal them in every
+    // lane has the same errors, which cannot beat the best (strict '<'), so it is skipped with
+    // its improvement bits 0, as they would be. Rounded scales repeat often: an MX scale is
+    // a power of two, so a group's 20 candidates (p from 1 down to 0.81) share at most two.
+    // (Unrounded scales almost never repeat in every lane: not tested for.)
+    const bool skip_repeats = problem.quant.scale_format != ScaleFormat::Plain;
+    float previous_scale[kWidth];
+    float previous_zero_point[kWidth];
+    bool has_previous = false;
     for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
       // shrink (above), lane-wise.
       const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
@@ -138,6 +147,20 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
       lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
                           S::template round<V>(S::mul(max0, p)), problem.quant, scale,
                           zero_point);
+      if (skip_repeats) {
+        // (memcmp: bit for bit, so -0 and +0 zero points count as different.)
+        float scale_bits[kWidth];
+        float zero_point_bits[kWidth];
+        S::store(scale_bits, scale);
+        S::store(zero_point_bits, zero_point);
+        const bool repeated =
+            has_previous && memcmp(scale_bits, previous_scale, sizeof scale_bits) == 0 &&
+            memcmp(zero_point_bits, previous_zero_point, sizeof zero_point_bits) == 0;
+        memcpy(previous_scale, scale_bits, sizeof scale_bits);
+        memcpy(previous_zero_point, zero_point_bits, sizeof zero_point_bits);
+        has_previous = true;
+        if (repeated) continue;
+      }
       static_assert(!is_level_grid(G), "level tables hold one group's levels, not a lane's");
       CandidateVecs<S> candidate;
       candidate.scale = scale;
@@ -162,11 +185,16 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
           pows[j] = scalar_pow<S, E>(buffers.bases[j], problem.pow);
         });
       }
-      const Vec error =
+      const Vec sum =
           weighted ? lanes_inner_sum<S, ValueType::Float32, true>(pows,
                                                                   buffers.importance, size)
                    : S::template round<E>(
                          lanes_inner_sum<S, E, false>(pows, nullptr, size));
+      Vec error = sum;
+      if ((S::less_bits(scale, S::set1(__builtin_inff())) & used_lanes) != used_lanes) {
+        error = S::select_less(scale, S::set1(__builtin_inff()), sum,
+                               S::set1(infinite_scale_error(problem)));
+      }
       // strict: ties keep the wider range.
       uint32_t better = S::less_bits(error, best_error) & used_lanes;
       best = S::select_less(error, best_error, S::set1(static_cast<float>(i)), best);

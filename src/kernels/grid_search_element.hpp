@@ -91,7 +91,8 @@ struct GroupQParams {
   float zero_point;
 };
 
-// calculate_qparams for one group's candidate range, no global scale, no scale_dtype (§6.2).
+// calculate_qparams for one group's candidate range, no global scale, no scale_dtype (§6.2;
+// the dispatcher keeps scale_dtype searches off CUDA, whose kernel alone calls this).
 template <ValueType T>
 C10_HOST_DEVICE inline GroupQParams group_qparams(float shrunk_min, float shrunk_max,
                                                   const QuantSpec& quant) {

@@ -16,6 +16,10 @@ enum class Rounding : int8_t { Int, Fp8E4M3, Fp4E2M1 };
 // ATen's pow(x, norm) specialisations (Pow.cpp copies for norm 1; PowKernel.cpp on CPU, and
 // PowKernel.cu on CUDA, pick the others): they round differently.
 enum class PowKind : int8_t { Identity, Sqrt, Square, Cube, General };
+// calculate_qparams' scale_dtype steps (LC §6.2 steps 2, 4 and 5) as the kernels apply them:
+// none; the scale rounded to FP8 E4M3 (clamped to 448 first); or MX, whose symmetric scale is
+// 2^(e8m0 - 127) from the range's rounded power of two (§6.4) instead of amax / half_range.
+enum class ScaleFormat : int8_t { Plain, Fp8E4M3, Mx };
 
 struct QuantSpec {
   Rounding rounding = Rounding::Int;
@@ -24,7 +28,9 @@ struct QuantSpec {
   float q_max = 7.0f;
   float half_range = 7.5f;  // (q_max - q_min) / 2 in the weight dtype (symmetric divisor)
   float range = 15.0f;      // q_max - q_min in the weight dtype (asymmetric divisor)
-  float scale_eps = 0.0f;   // replaces a zero scale: finfo(weight dtype).eps
+  float scale_eps = 0.0f;   // replaces a zero scale: the eps of scale_dtype, else of the weight dtype
+  ScaleFormat scale_format = ScaleFormat::Plain;
+  int32_t mx_exponent_offset = 0;  // MX: floor(log2(largest element value)), 2 for FP4, 8 for FP8
 };
 
 // |q - x|^norm of one element, rounded like ATen's pow on the error dtype.
@@ -73,6 +79,11 @@ struct GridSearchProblem {
   // CPU, single group only: where each evaluated candidate's error is stored (null: nowhere).
   // For tests (grid_search_single_group.hpp).
   float* candidate_errors = nullptr;
+  // CPU: set to 1 (relaxed atomic store, from any thread) when an evaluated candidate's scale is
+  // inf (an asymmetric range wider than the dtype's largest value, an MX range from
+  // 1.75 * 2^127): the reference's fake_quantize raises its error there, so the dispatcher
+  // hands the search to it. The kernels take that candidate's error as NaN meanwhile.
+  int32_t* infinite_scale = nullptr;
   // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
   // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over
   // cuda_block_width lanes.

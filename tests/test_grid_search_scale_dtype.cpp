@@ -1,0 +1,323 @@
+// Searches whose scales calculate_qparams rounds by scale_dtype: MX (float groups of 32 with
+// uint8 E8M0 exponents, LC §6.4) and FP8 E4M3 scales. The kernels' candidate qparams against
+// calculate_qparams for every 16-bit range bound, and the fused searches against the reference
+// loop, bit for bit; also scales of inf, which the reference refuses.
+#include <llmc/error.hpp>
+#include <llmc/kernels/grid_search.hpp>
+#include <llmc/observers/grid_search.hpp>
+#include <llmc/observers/helpers.hpp>
+#include <llmc/quant/qparams.hpp>
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/candidate_qparams.hpp"
+#include "support/catch.hpp"
+
+using llmc::GridSearchBackend;
+using llmc::GridSearchOptions;
+using llmc::QuantizationArgs;
+using llmc::QuantizationStrategy;
+using llmc::QuantizationType;
+using llmc::test::KernelDtype;
+using llmc::test::KernelQParamsSpec;
+using llmc::test::KernelScaleFormat;
+
+namespace {
+
+QuantizationArgs mx_args(int64_t bits) {
+  return QuantizationArgs()
+      .num_bits(bits)
+      .type(QuantizationType::Float)
+      .group_size(32)
+      .scale_dtype(at::kByte)
+      .zp_dtype(at::kByte)
+      .validated();
+}
+
+QuantizationArgs fp8_scaled_int4(bool symmetric, int64_t group_size) {
+  return QuantizationArgs()
+      .num_bits(4)
+      .symmetric(symmetric)
+      .group_size(group_size)
+      .scale_dtype(at::kFloat8_e4m3fn)
+      .validated();
+}
+
+KernelDtype kernel_dtype(c10::ScalarType dtype) {
+  if (dtype == at::kHalf) return KernelDtype::Float16;
+  if (dtype == at::kBFloat16) return KernelDtype::BFloat16;
+  return KernelDtype::Float32;
+}
+
+// Every non-negative finite value of a 16-bit dtype; for fp32, 2^18 random finite patterns and
+// the edges (zero, subnormals, the power-of-two rounding's carry at 1.75 * 2^k, the largest).
+at::Tensor every_magnitude(c10::ScalarType dtype) {
+  if (dtype == at::kFloat) {
+    at::manual_seed(31);
+    at::Tensor bits = at::randint(0, 0x7F800000, {1 << 18}, at::kLong).to(at::kInt);
+    const std::vector<float> edges = {0.0f, std::numeric_limits<float>::denorm_min(),
+                                      0x1.cp-127f, 0x1.bffffep-127f, 0x1.cp-126f,
+                                      0x1.bffffep+3f, 0x1.cp+3f, 0x1.bffffep+127f, 0x1.cp+127f,
+                                      std::numeric_limits<float>::max()};
+    return at::cat({bits.view(at::kFloat), at::tensor(edges)});
+  }
+  at::Tensor bits = at::arange(0, 0x8000, at::kInt).to(at::kShort).view(dtype);
+  return bits.masked_select(at::isfinite(bits));
+}
+
+std::vector<float> as_floats(const at::Tensor& t) {
+  const at::Tensor f = t.to(at::kFloat).contiguous();
+  return std::vector<float>(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+}
+
+// How many entries differ bit for bit between the kernel's values (floats holding `dtype`
+// values) and the reference's tensor.
+int64_t differing(const std::vector<float>& kernel, const at::Tensor& reference) {
+  const at::Tensor got = at::tensor(kernel).to(reference.scalar_type());
+  const auto bits = [](const at::Tensor& t) {
+    return t.contiguous().view(t.element_size() == 4 ? at::kInt : at::kShort);
+  };
+  return bits(got).ne(bits(reference)).sum().item<int64_t>();
+}
+
+KernelQParamsSpec spec_for(c10::ScalarType dtype, const QuantizationArgs& args) {
+  KernelQParamsSpec spec;
+  spec.dtype = kernel_dtype(dtype);
+  spec.symmetric = args.symmetric();
+  spec.q_min = static_cast<float>(args.q_min());
+  spec.q_max = static_cast<float>(args.q_max());
+  spec.range = spec.q_max - spec.q_min;  // exact in every dtype for these grids
+  spec.half_range = spec.range / 2.0f;
+  if (args.is_mx()) {
+    spec.scale_format = KernelScaleFormat::Mx;
+    spec.mx_exponent_offset = args.num_bits() == 4 ? 2 : 8;
+    spec.scale_eps = 1.0f;
+  } else {
+    spec.scale_format = KernelScaleFormat::Fp8E4M3;
+    spec.scale_eps = 0.125f;
+  }
+  return spec;
+}
+
+// Gaussian weights with outliers, and rows that reach the scale rounding's edge cases: all
+// zero; tiny values (subnormal, for fp16 around 0.75 * 2^-14, where its power-of-two rounding
+// differs from fp32's); maxima at and just below 1.75 * 2^k (the rounding's carry).
+at::Tensor edge_weight(int64_t rows, int64_t cols, c10::ScalarType dtype, uint64_t seed) {
+  at::manual_seed(seed);
+  at::Tensor weight = at::randn({rows, cols}) * 0.05;
+  weight = at::where(at::rand({rows, cols}) < 0.01, weight * 40, weight);
+  weight[0].zero_();
+  const double tiny = dtype == at::kHalf ? 6e-5 : dtype == at::kBFloat16 ? 2e-38 : 2e-38;
+  weight[1] = (at::rand({cols}) - 0.5) * (2 * tiny);
+  const float carry = 0x1.cp-3f;  // 1.75 * 2^-3
+  const float below = dtype == at::kFloat       ? std::nextafter(carry, 0.0f)
+                      : dtype == at::kBFloat16 ? 0x1.bep-3f
+                                               : 0x1.bfcp-3f;
+  weight[2] = at::randn({cols}) * 0.02;
+  weight[2].slice(0, 0, cols, 64).fill_(carry);
+  weight[2].slice(0, 32, cols, 64).fill_(-below);
+  return weight.to(dtype);
+}
+
+// Empty when the fused search (and Auto) chose the reference's ranges bit for bit.
+std::string compare(const at::Tensor& weight, const QuantizationArgs& args,
+                    const GridSearchOptions& options, bool with_importance) {
+  const at::Tensor observed = llmc::flatten_for_calibration(weight, "weight", args);
+  std::optional<at::Tensor> importance;
+  if (with_importance) {
+    const at::Tensor columns = at::rand({weight.size(1)}).pow(4) + 1e-3;
+    importance = llmc::flatten_for_calibration(
+        (columns / columns.mean()).unsqueeze(0).expand({weight.size(0), -1}), "weight", args);
+  }
+  if (const auto reason = llmc::fused_grid_search_unsupported(observed, args, options, importance)) {
+    return "Auto refuses the fused kernel: " + *reason;
+  }
+  const auto [ref_min, ref_max] = llmc::grid_search_mse(
+      observed, args, GridSearchOptions(options).backend(GridSearchBackend::Reference),
+      importance);
+  const auto [fused_min, fused_max] = llmc::fused_grid_search(observed, args, options, importance);
+  const int64_t count = differing(as_floats(fused_min), ref_min.flatten()) +
+                        differing(as_floats(fused_max), ref_max.flatten());
+  if (count == 0) return "";
+  return std::to_string(count) + " of " + std::to_string(2 * ref_min.numel()) + " bounds differ";
+}
+
+}  // namespace
+
+TEST_CASE("fused kernels compute MX and FP8 candidate scales as calculate_qparams does") {
+  std::vector<std::string> failures;
+  for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    const at::Tensor amax = every_magnitude(dtype);
+    const at::Tensor zeros = at::zeros_like(amax);
+    const std::vector<float> amax_floats = as_floats(amax);
+    const std::vector<float> zero_floats(amax_floats.size(), 0.0f);
+    const std::vector<float> negated = as_floats(-amax);
+    const std::vector<std::pair<std::string, QuantizationArgs>> cases = {
+        {"MXFP4", mx_args(4)},
+        {"MXFP8", mx_args(8)},
+        {"int4 sym, fp8 scale", fp8_scaled_int4(true, 128)},
+        {"int4 asym, fp8 scale", fp8_scaled_int4(false, 128)}};
+    for (const auto& [name, args] : cases) {
+      const KernelQParamsSpec spec = spec_for(dtype, args);
+      // The range [0, amax], and [-amax, x] with x a fraction of amax (asymmetric zero points).
+      const at::Tensor fraction = (amax * 0.3).to(dtype);
+      const auto [ref_scale, ref_zero_point] = llmc::calculate_qparams(zeros, amax, args);
+      const auto [ref_scale2, ref_zero_point2] = llmc::calculate_qparams(-amax, fraction, args);
+      const auto kernel = llmc::test::kernel_candidate_qparams(spec, zero_floats, amax_floats);
+      const auto kernel2 =
+          llmc::test::kernel_candidate_qparams(spec, negated, as_floats(fraction));
+      const std::string what = std::string(c10::toString(dtype)) + " " + name;
+      const int64_t scales = differing(kernel.scale, ref_scale) + differing(kernel2.scale, ref_scale2);
+      // Zero points by value: the int8 cast makes -0 a 0.
+      const auto zero_points_differing = [](const std::vector<float>& kernel_zp,
+                                            const at::Tensor& reference) {
+        return at::tensor(kernel_zp).ne(reference.to(at::kFloat)).sum().item<int64_t>();
+      };
+      const int64_t zero_points = zero_points_differing(kernel.zero_point, ref_zero_point) +
+                                  zero_points_differing(kernel2.zero_point, ref_zero_point2);
+      if (scales + zero_points > 0) {
+        failures.push_back(what + ": " + std::to_string(scales) + " scales and " +
+                           std::to_string(zero_points) + " zero points of " +
+                           std::to_string(2 * amax.numel()) + " differ");
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search chooses the reference's range with MX and FP8 scales") {
+  // Groups of 32 take the lanes layout, of 128 the group layout (its pow-table pipeline for
+  // norm 2.4, its clamp bound for imatrix's norm 3), and a TENSOR search the single-group path.
+  // Repeated candidate qparams are skipped there; 40 rows of 256 make 320 groups of 32, enough
+  // for the pow-table searches' sample.
+  const std::vector<std::pair<std::string, QuantizationArgs>> schemes = {
+      {"MXFP4", mx_args(4)},
+      {"MXFP8", mx_args(8)},
+      {"int4 sym g32, fp8 scale", fp8_scaled_int4(true, 32)},
+      {"int4 asym g32, fp8 scale", fp8_scaled_int4(false, 32)},
+      {"int4 sym g128, fp8 scale", fp8_scaled_int4(true, 128)},
+      {"int4 asym g128, fp8 scale", fp8_scaled_int4(false, 128)},
+      {"int8 sym tensor, fp8 scale", QuantizationArgs()
+                                         .num_bits(8)
+                                         .strategy(QuantizationStrategy::Tensor)
+                                         .scale_dtype(at::kFloat8_e4m3fn)
+                                         .validated()}};
+  struct Loop {
+    std::string name;
+    GridSearchOptions options;
+    bool importance;
+  };
+  const std::vector<Loop> loops = {
+      {"mse", GridSearchOptions::mse(), false},
+      {"mse patience 1", GridSearchOptions::mse().patience(1), false},
+      {"mse norm 2 with importance", GridSearchOptions::mse().norm(2.0), true},
+      {"imatrix", GridSearchOptions::imatrix(), true},
+      {"imatrix patience 0", GridSearchOptions::imatrix().patience(0), true}};
+  std::vector<std::string> failures;
+  int64_t compared = 0;
+  uint64_t seed = 900;
+  for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    for (const auto& [name, args] : schemes) {
+      for (const auto& loop : loops) {
+        const at::Tensor weight = edge_weight(seed % 2 == 0 ? 40 : 12, 256, dtype, seed);
+        ++seed;
+        const std::string result = compare(weight, args, loop.options, loop.importance);
+        ++compared;
+        if (!result.empty()) {
+          failures.push_back(std::string(c10::toString(dtype)) + " " + name + " " + loop.name +
+                             ": " + result);
+        }
+      }
+    }
+  }
+  INFO(compared << " cases");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search raises the reference's error for a scale of inf") {
+  // An MX range from 1.75 * 2^127 (bf16, fp32) or 1.75 * 2^15 (fp16) rounds to a power of two
+  // of inf, and an asymmetric range wider than the dtype's largest value has max - min = inf:
+  // the reference's fake_quantize then refuses the scale, and the fused search must give the
+  // same error, not ranges from a NaN error. Just below those bounds both search normally.
+  std::vector<std::string> failures;
+  const auto message_of = [](const auto& search) -> std::string {
+    try {
+      search();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  for (const c10::ScalarType dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+    const double huge = dtype == at::kHalf ? 60000.0 : 3.2e38;
+    const double large = dtype == at::kHalf ? 50000.0 : 2.9e38;
+    at::manual_seed(950);
+    const at::Tensor base = at::randn({12, 256}) * 0.05;
+    at::Tensor overflowing = base.clone();
+    overflowing[3].slice(0, 0, 256, 32).fill_(huge);  // MX: the power of two is inf
+    overflowing[4].slice(0, 1, 256, 32).fill_(huge);  // asymmetric: max - min is inf
+    overflowing[4].slice(0, 2, 256, 32).fill_(-huge);
+    overflowing = overflowing.to(dtype);
+    at::Tensor finite = base.clone();
+    finite[3].slice(0, 0, 256, 32).fill_(large);  // (max - min is near the largest value)
+    finite = finite.to(dtype);
+    const std::vector<std::pair<std::string, QuantizationArgs>> schemes = {
+        {"MXFP4", mx_args(4)},
+        {"MXFP8", mx_args(8)},
+        {"int4 asym g32", QuantizationArgs().num_bits(4).symmetric(false).group_size(32).validated()},
+        {"int4 asym g128",
+         QuantizationArgs().num_bits(4).symmetric(false).group_size(128).validated()},
+        {"int8 asym tensor", QuantizationArgs()
+                                 .num_bits(8)
+                                 .symmetric(false)
+                                 .strategy(QuantizationStrategy::Tensor)
+                                 .validated()}};
+    for (const auto& [name, args] : schemes) {
+      for (const bool imatrix : {false, true}) {
+        const auto options = imatrix ? GridSearchOptions::imatrix() : GridSearchOptions::mse();
+        const std::string what = std::string(c10::toString(dtype)) + " " + name +
+                                 (imatrix ? " imatrix: " : " mse: ");
+        const at::Tensor observed = llmc::flatten_for_calibration(overflowing, "weight", args);
+        std::optional<at::Tensor> importance;
+        if (imatrix) importance = at::ones_like(observed, at::kFloat);
+        const std::string reference = message_of([&] {
+          llmc::grid_search_mse(observed, args,
+                                GridSearchOptions(options).backend(GridSearchBackend::Reference),
+                                importance);
+        });
+        const std::string fused =
+            message_of([&] { llmc::fused_grid_search(observed, args, options, importance); });
+        if (reference.find("not finite") == std::string::npos || fused != reference) {
+          failures.push_back(what + "reference: " + reference + "; fused: " + fused);
+        }
+        const std::string result = compare(finite, args, options, imatrix);
+        if (!result.empty()) failures.push_back(what + "below the bound: " + result);
+      }
+    }
+  }
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+TEST_CASE("fused grid search keeps other scale dtypes on the reference") {
+  const auto options = GridSearchOptions::mse();
+  const at::Tensor weight = at::randn({1, 4, 128});
+  const auto fp16_scale =
+      QuantizationArgs().num_bits(4).group_size(128).scale_dtype(at::kHalf).validated();
+  const auto reason = llmc::fused_grid_search_unsupported(weight, fp16_scale, options, std::nullopt);
+  REQUIRE(reason.has_value());
+  CHECK_THAT(*reason, Catch::Contains("scale_dtype"));
+  CHECK_THROWS_AS(llmc::fused_grid_search(weight, fp16_scale, options), llmc::Error);
+  // Auto answers through the reference.
+  CHECK(llmc::grid_search_mse(weight, fp16_scale, options).first.sizes() ==
+        at::IntArrayRef({4}));
+}
