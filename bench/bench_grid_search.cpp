@@ -36,9 +36,11 @@
 namespace {
 
 // The cases' schemes and observers: the defaults, and what --schemes / --observers accept
-// (FP8 on request: per-tensor FP8 weights, a single scale group).
+// (on request: FP8, per-tensor FP8 weights, a single scale group; MXFP4A16 and MXFP8A16, float
+// groups of 32 with E8M0 scales).
 const std::vector<std::string> kSchemes = {"W4A16", "W4A16_ASYM", "NVFP4A16"};
-const std::vector<std::string> kKnownSchemes = {"W4A16", "W4A16_ASYM", "NVFP4A16", "FP8"};
+const std::vector<std::string> kKnownSchemes = {"W4A16",    "W4A16_ASYM", "NVFP4A16",
+                                                "FP8",      "MXFP4A16",   "MXFP8A16"};
 const std::vector<std::string> kObservers = {"memoryless_mse", "imatrix_mse"};
 
 struct Options {
@@ -92,7 +94,8 @@ std::vector<int64_t> parse_shape(const std::string& text) {
                "                        llmc's reference\n"
                "  --schemes S,...       of W4A16, W4A16_ASYM, NVFP4A16 (default: those three)\n"
                "                        and FP8 (per-tensor: one scale group; memoryless_mse\n"
-               "                        only, as upstream's imatrix_mse has no TENSOR search)\n"
+               "                        only, as upstream's imatrix_mse has no TENSOR search),\n"
+               "                        MXFP4A16 and MXFP8A16 (groups of 32, E8M0 scales)\n"
                "  --observers O,...     of memoryless_mse, imatrix_mse (default: both)\n";
   std::exit(code);
 }
@@ -218,7 +221,7 @@ double time_search(const BenchCase& c, const llmc::io::TensorMap& tensors,
 double estimated_ops_per_element(const BenchCase& c) {
   const bool imatrix = c.observer == "imatrix_mse";
   double ops = 10 + 2 * (imatrix ? 4 : 6) + 7 + (imatrix ? 2 + 1 : 24) + 1;
-  if (c.scheme.rfind("NVFP4", 0) == 0) ops += 10;
+  if (c.scheme.rfind("NVFP4", 0) == 0 || c.scheme.rfind("MXFP4", 0) == 0) ops += 10;
   return ops;
 }
 

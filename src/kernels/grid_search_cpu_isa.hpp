@@ -202,14 +202,22 @@ struct LanesScratch {
   float* bases;  // errors before the pow (for ATen's scalar tails)
   // The pows (of the table or computed), and the errors' 16-bit patterns for the table.
   LookupBuffers lookup;
+  // Where repeated qparams are skipped: each lane's j-th evaluated candidate at
+  // [j * kCpuPad + lane], its qparams and its index (as a float).
+  float* step_scale;
+  float* step_zero_point;
+  float* step_candidate;
 
-  static LanesScratch carve(ScratchArena& arena, int64_t group_size) {
+  static LanesScratch carve(ScratchArena& arena, int64_t group_size, int64_t candidates) {
     const int64_t block = group_size * kCpuPad;
     LanesScratch s{};
     s.values = arena.take<float>(block);
     s.importance = arena.take<float>(block);
     s.bases = arena.take<float>(block);
     s.lookup = LookupBuffers::carve(arena, block);
+    s.step_scale = arena.take<float>(candidates * kCpuPad);
+    s.step_zero_point = arena.take<float>(candidates * kCpuPad);
+    s.step_candidate = arena.take<float>(candidates * kCpuPad);
     return s;
   }
 };
@@ -217,7 +225,7 @@ struct LanesScratch {
 inline int64_t cpu_scratch_bytes(const GridSearchProblem& problem) {
   ScratchArena arena;
   if (uses_lanes_layout(problem)) {
-    LanesScratch::carve(arena, problem.group_size);
+    LanesScratch::carve(arena, problem.group_size, problem.candidates);
   } else {
     GroupScratch::carve(arena, problem.group_size, problem.candidates);
   }

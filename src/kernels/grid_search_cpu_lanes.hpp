@@ -81,7 +81,7 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
   const int64_t size = problem.group_size;
   const int64_t words = improvement_words(problem.candidates);
   ScratchArena arena(scratch);
-  const LanesScratch buffers = LanesScratch::carve(arena, size);
+  const LanesScratch buffers = LanesScratch::carve(arena, size, problem.candidates);
   int32_t* bits = buffers.lookup.bits;
   float* pows = buffers.lookup.pows;
   const bool weighted = problem.importance != nullptr;
@@ -130,36 +130,69 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     Vec best_error = S::load(lane_best_error);
     Vec best = S::load(lane_best);
     const uint32_t used_lanes = (uint32_t{1} << lanes) - 1;
-    // The previous candidate's qparams: a candidate whose qparams equal them in every
-    // lane has the same errors, which cannot beat the best (strict '<'), so it is skipped with
-    // its improvement bits 0, as they would be. Rounded scales repeat often: an MX scale is
-    // a power of two, so a group's 20 candidates (p from 1 down to 0.81) share at most two.
-    // (Unrounded scales almost never repeat in every lane: not tested for.)
+    // A candidate whose qparams equal its group's previous candidate's, bit for bit, has the
+    // same errors, which cannot beat the best (strict '<'): rounded scales (FP8, MX) repeat
+    // often, so there each lane evaluates only its candidates that do not repeat, as a list of
+    // steps (an MX scale is a power of two: memoryless_mse's 20 candidates, p from 1 down to
+    // 0.81, have at most two per group). Lanes with fewer steps repeat their last one, which
+    // cannot win either. Every skipped candidate's improvement bit stays 0, as it would be.
+    // (Unrounded scales almost never repeat: each candidate is one step for every lane.)
     const bool skip_repeats = problem.quant.scale_format != ScaleFormat::Plain;
-    float previous_scale[kWidth];
-    float previous_zero_point[kWidth];
-    bool has_previous = false;
-    for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
-      // shrink (above), lane-wise.
-      const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
+    int64_t steps = round.last_candidate - round.first_candidate;
+    if (skip_repeats) {
+      int64_t count[kWidth] = {};
+      for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
+        const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
+        Vec scale;
+        Vec zero_point;
+        lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
+                            S::template round<V>(S::mul(max0, p)), problem.quant, scale,
+                            zero_point);
+        float lane_scale[kWidth];
+        float lane_zero_point[kWidth];
+        S::store(lane_scale, scale);
+        S::store(lane_zero_point, zero_point);
+        for (int64_t lane = 0; lane < kWidth; ++lane) {
+          const int64_t last = (count[lane] - 1) * kWidth + lane;
+          // (memcmp: bit for bit, so -0 and +0 zero points count as different.)
+          if (count[lane] > 0 &&
+              memcmp(&buffers.step_scale[last], &lane_scale[lane], sizeof(float)) == 0 &&
+              memcmp(&buffers.step_zero_point[last], &lane_zero_point[lane], sizeof(float)) == 0) {
+            continue;
+          }
+          const int64_t at = count[lane]++ * kWidth + lane;
+          buffers.step_scale[at] = lane_scale[lane];
+          buffers.step_zero_point[at] = lane_zero_point[lane];
+          buffers.step_candidate[at] = static_cast<float>(i);
+        }
+      }
+      steps = 0;
+      for (int64_t lane = 0; lane < kWidth; ++lane) steps = count[lane] > steps ? count[lane] : steps;
+      for (int64_t lane = 0; lane < kWidth; ++lane) {
+        const int64_t last = (count[lane] - 1) * kWidth + lane;
+        for (int64_t j = count[lane]; j < steps; ++j) {
+          buffers.step_scale[j * kWidth + lane] = buffers.step_scale[last];
+          buffers.step_zero_point[j * kWidth + lane] = buffers.step_zero_point[last];
+          buffers.step_candidate[j * kWidth + lane] = buffers.step_candidate[last];
+        }
+      }
+    }
+    for (int64_t step = 0; step < steps; ++step) {
       Vec scale;
       Vec zero_point;
-      lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
-                          S::template round<V>(S::mul(max0, p)), problem.quant, scale,
-                          zero_point);
+      Vec candidate_index;
       if (skip_repeats) {
-        // (memcmp: bit for bit, so -0 and +0 zero points count as different.)
-        float scale_bits[kWidth];
-        float zero_point_bits[kWidth];
-        S::store(scale_bits, scale);
-        S::store(zero_point_bits, zero_point);
-        const bool repeated =
-            has_previous && memcmp(scale_bits, previous_scale, sizeof scale_bits) == 0 &&
-            memcmp(zero_point_bits, previous_zero_point, sizeof zero_point_bits) == 0;
-        memcpy(previous_scale, scale_bits, sizeof scale_bits);
-        memcpy(previous_zero_point, zero_point_bits, sizeof zero_point_bits);
-        has_previous = true;
-        if (repeated) continue;
+        scale = S::load(buffers.step_scale + step * kWidth);
+        zero_point = S::load(buffers.step_zero_point + step * kWidth);
+        candidate_index = S::load(buffers.step_candidate + step * kWidth);
+      } else {
+        const int64_t i = round.first_candidate + step;
+        // shrink (above), lane-wise.
+        const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
+        lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
+                            S::template round<V>(S::mul(max0, p)), problem.quant, scale,
+                            zero_point);
+        candidate_index = S::set1(static_cast<float>(i));
       }
       static_assert(!is_level_grid(G), "level tables hold one group's levels, not a lane's");
       CandidateVecs<S> candidate;
@@ -197,12 +230,18 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
       }
       // strict: ties keep the wider range.
       uint32_t better = S::less_bits(error, best_error) & used_lanes;
-      best = S::select_less(error, best_error, S::set1(static_cast<float>(i)), best);
+      best = S::select_less(error, best_error, candidate_index, best);
       best_error = S::select_less(error, best_error, error, best_error);
-      while (better != 0) {
-        const int lane = __builtin_ctz(better);
-        better &= better - 1;
-        round.improved_bits[(first_group + lane) * words + (i >> 6)] |= uint64_t{1} << (i & 63);
+      if (better != 0) {
+        float lane_candidate[kWidth];
+        if (skip_repeats) S::store(lane_candidate, candidate_index);
+        while (better != 0) {
+          const int lane = __builtin_ctz(better);
+          better &= better - 1;
+          const int64_t i = skip_repeats ? static_cast<int64_t>(lane_candidate[lane])
+                                         : round.first_candidate + step;
+          round.improved_bits[(first_group + lane) * words + (i >> 6)] |= uint64_t{1} << (i & 63);
+        }
       }
     }
     S::store(lane_best_error, best_error);
