@@ -77,13 +77,13 @@ void store_scalar(void* base, int64_t index, float value) {
   }
 }
 
-// A candidate's scale of inf: recorded for the dispatcher (GridSearchProblem::infinite_scale),
-// and its error taken as the NaN the reference's dequantization (0 * inf) would give.
-inline float infinite_scale_error(const GridSearchProblem& problem) {
+// A candidate's scale of inf, recorded for the dispatcher (GridSearchProblem::infinite_scale),
+// which then discards the kernel's ranges and runs the reference: the kernels need not finish
+// the search where they meet one.
+inline void note_infinite_scale(const GridSearchProblem& problem) {
   if (problem.infinite_scale != nullptr) {
     __atomic_store_n(problem.infinite_scale, 1, __ATOMIC_RELAXED);
   }
-  return __builtin_nanf("");
 }
 
 template <class S, ValueType T>
@@ -937,6 +937,11 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     buffers.candidate_p[i] = static_cast<float>(1.0 - static_cast<double>(i) / problem.grid);
   }
 
+  // Where a candidate's scale can be inf (see note_infinite_scale): an MX range from
+  // 1.75 * 2^127, an unrounded asymmetric one wider than the dtype's largest value.
+  const bool scale_may_overflow =
+      problem.quant.scale_format == ScaleFormat::Mx ||
+      (problem.quant.scale_format == ScaleFormat::Plain && !problem.quant.symmetric);
   for (int64_t group = begin; group < end; ++group) {
     load_group<S, V>(problem.observed, group, size, padded, values);
     if (problem.importance != nullptr && group % problem.importance_rows != importance_row) {
@@ -973,13 +978,18 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     candidates_qparams<S, V>(min0, max0, buffers.candidate_p, round.first_candidate,
                              round.last_candidate, problem.quant, candidate_scale,
                              candidate_zero_point);
+    // The scale shrinks with the range (every step is monotone), so the round's first
+    // candidate has its largest.
+    if (scale_may_overflow && !(candidate_scale[round.first_candidate] < __builtin_inff())) {
+      note_infinite_scale(problem);
+      continue;
+    }
     float best_error = round.best_error[group];
     int32_t best = round.best[group];
     // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
     // (minss is `error < best_error ? error : best_error`, NaN included; the ternary had
     // compiled to a branch.)
     const auto consider = [&](int64_t i, float error) {
-      if (!(candidate_scale[i] < __builtin_inff())) error = infinite_scale_error(problem);
       const bool better = error < best_error;
       best_error = _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(error), _mm_set_ss(best_error)));
       best = better ? static_cast<int32_t>(i) : best;

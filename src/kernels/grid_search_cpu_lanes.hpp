@@ -194,6 +194,10 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
                             zero_point);
         candidate_index = S::set1(static_cast<float>(i));
       }
+      if ((S::less_bits(scale, S::set1(__builtin_inff())) & used_lanes) != used_lanes) {
+        note_infinite_scale(problem);
+        break;
+      }
       static_assert(!is_level_grid(G), "level tables hold one group's levels, not a lane's");
       CandidateVecs<S> candidate;
       candidate.scale = scale;
@@ -218,16 +222,11 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
           pows[j] = scalar_pow<S, E>(buffers.bases[j], problem.pow);
         });
       }
-      const Vec sum =
+      const Vec error =
           weighted ? lanes_inner_sum<S, ValueType::Float32, true>(pows,
                                                                   buffers.importance, size)
                    : S::template round<E>(
                          lanes_inner_sum<S, E, false>(pows, nullptr, size));
-      Vec error = sum;
-      if ((S::less_bits(scale, S::set1(__builtin_inff())) & used_lanes) != used_lanes) {
-        error = S::select_less(scale, S::set1(__builtin_inff()), sum,
-                               S::set1(infinite_scale_error(problem)));
-      }
       // strict: ties keep the wider range.
       uint32_t better = S::less_bits(error, best_error) & used_lanes;
       best = S::select_less(error, best_error, candidate_index, best);

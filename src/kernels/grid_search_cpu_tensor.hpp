@@ -161,7 +161,10 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
   candidates_qparams<S, V>(load_scalar<V>(problem.initial_min, 0),
                            load_scalar<V>(problem.initial_max, 0), p, 0, 1, problem.quant, scale,
                            zero_point);
-  if (!(scale[0] < __builtin_inff())) return infinite_scale_error(problem);
+  if (!(scale[0] < __builtin_inff())) {
+    note_infinite_scale(problem);
+    return __builtin_nanf("");
+  }
   const CandidateVecs<S> qparams =
       candidate_vecs<S, V, G>(GroupQParams{scale[0], zero_point[0]}, LevelIntegers(problem.quant));
   const bool weighted = problem.importance != nullptr;

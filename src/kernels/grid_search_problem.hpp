@@ -82,7 +82,7 @@ struct GridSearchProblem {
   // CPU: set to 1 (relaxed atomic store, from any thread) when an evaluated candidate's scale is
   // inf (an asymmetric range wider than the dtype's largest value, an MX range from
   // 1.75 * 2^127): the reference's fake_quantize raises its error there, so the dispatcher
-  // hands the search to it. The kernels take that candidate's error as NaN meanwhile.
+  // hands the search to it (the kernels' ranges are discarded, so they may stop early).
   int32_t* infinite_scale = nullptr;
   // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
   // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over
