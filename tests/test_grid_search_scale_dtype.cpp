@@ -114,7 +114,7 @@ at::Tensor edge_weight(int64_t rows, int64_t cols, c10::ScalarType dtype, uint64
   at::Tensor weight = at::randn({rows, cols}) * 0.05;
   weight = at::where(at::rand({rows, cols}) < 0.01, weight * 40, weight);
   weight[0].zero_();
-  const double tiny = dtype == at::kHalf ? 6e-5 : dtype == at::kBFloat16 ? 2e-38 : 2e-38;
+  const double tiny = dtype == at::kHalf ? 6e-5 : 2e-38;
   weight[1] = (at::rand({cols}) - 0.5) * (2 * tiny);
   const float carry = 0x1.cp-3f;  // 1.75 * 2^-3
   const float below = dtype == at::kFloat       ? std::nextafter(carry, 0.0f)

@@ -68,12 +68,20 @@ std::optional<std::string> unsupported_cpu() {
   return "ATen CPU capability " + capability + " (the CPU kernel reproduces AVX2/AVX512 ATen)";
 }
 
+// How the kernels round the search's scales (no scale_dtype, MX exponents, FP8), or nullopt
+// for a scale_dtype they do not reproduce.
+std::optional<kernels::ScaleFormat> scale_format_of(const QuantizationArgs& args) {
+  if (!args.scale_dtype().has_value()) return kernels::ScaleFormat::Plain;
+  if (args.is_mx()) return kernels::ScaleFormat::Mx;
+  if (*args.scale_dtype() == at::kFloat8_e4m3fn) return kernels::ScaleFormat::Fp8E4M3;
+  return std::nullopt;
+}
+
 std::optional<std::string> unsupported_args(const QuantizationArgs& args) {
   if (!args.strategy().has_value() || !args.zp_dtype().has_value()) {
     return std::string("QuantizationArgs must be validated first");
   }
-  if (args.scale_dtype().has_value() && !args.is_mx() &&
-      *args.scale_dtype() != at::kFloat8_e4m3fn) {
+  if (!scale_format_of(args).has_value()) {
     return "scale_dtype " + torch_dtype_name(*args.scale_dtype()) +
            " (the fused kernels round scales to float8_e4m3fn or MX exponents (uint8, float "
            "groups of 32); other scale dtypes use the reference)";
@@ -226,16 +234,10 @@ kernels::QuantSpec quant_spec(const QuantizationArgs& args, c10::ScalarType dtyp
   const auto round = [dtype](float v) { return at::scalar_tensor(v, dtype).item<float>(); };
   spec.range = round(spec.q_max - spec.q_min);
   spec.half_range = round(spec.range / 2.0f);
-  spec.scale_eps = finfo_of(dtype, /*eps=*/true);
-  if (const auto scale_dtype = args.scale_dtype()) {
-    // _get_dtype_eps of the scale dtype: fp8 e4m3 0.125, integers (MX's uint8) 1 (LC §6.2).
-    spec.scale_eps = *scale_dtype == at::kFloat8_e4m3fn ? 0.125f : 1.0f;
-    if (args.is_mx()) {
-      spec.scale_format = kernels::ScaleFormat::Mx;
-      spec.mx_exponent_offset = args.num_bits() == 4 ? 2 : 8;
-    } else {
-      spec.scale_format = kernels::ScaleFormat::Fp8E4M3;
-    }
+  spec.scale_eps = static_cast<float>(scale_eps(args.scale_dtype().value_or(dtype)));
+  spec.scale_format = *scale_format_of(args);
+  if (spec.scale_format == kernels::ScaleFormat::Mx) {
+    spec.mx_exponent_offset = args.num_bits() == 4 ? 2 : 8;
   }
   return spec;
 }

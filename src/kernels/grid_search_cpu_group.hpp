@@ -86,6 +86,13 @@ inline void note_infinite_scale(const GridSearchProblem& problem) {
   }
 }
 
+// Whether two candidates' qparams are equal bit for bit (so -0 and +0 zero points differ): then
+// so are their errors, and the later one cannot beat the best (strict '<').
+inline bool same_qparams(float scale, float zero_point, float other_scale, float other_zero_point) {
+  return memcmp(&scale, &other_scale, sizeof(float)) == 0 &&
+         memcmp(&zero_point, &other_zero_point, sizeof(float)) == 0;
+}
+
 template <class S, ValueType T>
 LLMC_KERNEL_INLINE float round_scalar(float value) {
   return S::first(S::template round<T>(S::set1(value)));
@@ -1005,8 +1012,8 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     const bool skip_repeats = problem.quant.scale_format != ScaleFormat::Plain;
     const auto repeats_previous = [&](int64_t i) {
       return skip_repeats && i > round.first_candidate &&
-             memcmp(candidate_scale + i - 1, candidate_scale + i, sizeof(float)) == 0 &&
-             memcmp(candidate_zero_point + i - 1, candidate_zero_point + i, sizeof(float)) == 0;
+             same_qparams(candidate_scale[i - 1], candidate_zero_point[i - 1], candidate_scale[i],
+                          candidate_zero_point[i]);
     };
     const bool has_tails = last_tail > first_tail;
     const bool weighted = problem.importance != nullptr;

@@ -138,26 +138,28 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     // cannot win either. Every skipped candidate's improvement bit stays 0, as it would be.
     // (Unrounded scales almost never repeat: each candidate is one step for every lane.)
     const bool skip_repeats = problem.quant.scale_format != ScaleFormat::Plain;
+    // Candidate i's qparams, lane-wise (shrink, above, then lanes_qparams).
+    const auto qparams_of = [&](int64_t i, Vec& scale, Vec& zero_point) {
+      const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
+      lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
+                          S::template round<V>(S::mul(max0, p)), problem.quant, scale,
+                          zero_point);
+    };
     int64_t steps = round.last_candidate - round.first_candidate;
     if (skip_repeats) {
       int64_t count[kWidth] = {};
       for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
-        const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
         Vec scale;
         Vec zero_point;
-        lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
-                            S::template round<V>(S::mul(max0, p)), problem.quant, scale,
-                            zero_point);
+        qparams_of(i, scale, zero_point);
         float lane_scale[kWidth];
         float lane_zero_point[kWidth];
         S::store(lane_scale, scale);
         S::store(lane_zero_point, zero_point);
         for (int64_t lane = 0; lane < kWidth; ++lane) {
           const int64_t last = (count[lane] - 1) * kWidth + lane;
-          // (memcmp: bit for bit, so -0 and +0 zero points count as different.)
-          if (count[lane] > 0 &&
-              memcmp(&buffers.step_scale[last], &lane_scale[lane], sizeof(float)) == 0 &&
-              memcmp(&buffers.step_zero_point[last], &lane_zero_point[lane], sizeof(float)) == 0) {
+          if (count[lane] > 0 && same_qparams(buffers.step_scale[last], buffers.step_zero_point[last],
+                                              lane_scale[lane], lane_zero_point[lane])) {
             continue;
           }
           const int64_t at = count[lane]++ * kWidth + lane;
@@ -187,11 +189,7 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
         candidate_index = S::load(buffers.step_candidate + step * kWidth);
       } else {
         const int64_t i = round.first_candidate + step;
-        // shrink (above), lane-wise.
-        const Vec p = S::set1(static_cast<float>(1.0 - static_cast<double>(i) / problem.grid));
-        lanes_qparams<S, V>(S::template round<V>(S::mul(min0, p)),
-                            S::template round<V>(S::mul(max0, p)), problem.quant, scale,
-                            zero_point);
+        qparams_of(i, scale, zero_point);
         candidate_index = S::set1(static_cast<float>(i));
       }
       if ((S::less_bits(scale, S::set1(__builtin_inff())) & used_lanes) != used_lanes) {

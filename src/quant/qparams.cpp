@@ -21,14 +21,6 @@ void require_validated(const QuantizationArgs& args, const char* caller) {
   }
 }
 
-// Upstream's _get_dtype_eps: fp8 e4m3 0.125, other floats finfo.eps, integers 1. Its FP4 branch
-// (0.25) compares against FP4_E2M1_DATA.dtype, which is None, so it never fires.
-double scale_eps(c10::ScalarType dtype) {
-  if (dtype == at::kFloat8_e4m3fn) return 0.125;
-  if (c10::isFloatingType(dtype)) return float_limits(dtype).eps;
-  return 1.0;
-}
-
 // Symmetric: amax / (range / 2), or MX exponents; zero points are zeros in min's dtype.
 std::pair<at::Tensor, at::Tensor> symmetric_qparams(const at::Tensor& min, const at::Tensor& max,
                                                     const at::Tensor& bit_range,
@@ -58,6 +50,13 @@ std::pair<at::Tensor, at::Tensor> asymmetric_qparams(const at::Tensor& min, cons
 }
 
 }  // namespace
+
+// Its FP4 branch (0.25) compares against FP4_E2M1_DATA.dtype, which is None, so it never fires.
+double scale_eps(c10::ScalarType dtype) {
+  if (dtype == at::kFloat8_e4m3fn) return 0.125;
+  if (c10::isFloatingType(dtype)) return float_limits(dtype).eps;
+  return 1.0;
+}
 
 std::pair<at::Tensor, at::Tensor> calculate_range(const QuantizationArgs& args,
                                                   at::Device device) {

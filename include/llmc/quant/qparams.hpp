@@ -27,6 +27,10 @@ std::pair<at::Tensor, at::Tensor> calculate_qparams(
     const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
     const std::optional<at::Tensor>& global_scale = std::nullopt);
 
+// What replaces a zero scale of `dtype` (the scale_dtype, else the scale's own dtype): upstream's
+// _get_dtype_eps, fp8 e4m3 0.125, other floats finfo.eps, integers (MX's uint8) 1.
+double scale_eps(c10::ScalarType dtype);
+
 // NVFP4 global scale 2688/amax, computed in the input dtype, NaN/inf → 1, returned fp32 (1,).
 at::Tensor generate_gparam(const at::Tensor& min_vals, const at::Tensor& max_vals,
                            double scale_data_max = 448.0, double quant_data_max = 6.0);
