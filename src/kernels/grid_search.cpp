@@ -19,6 +19,7 @@
 #include <llmc/quant/qparams.hpp>
 #include <sstream>
 
+#include "../quant/dtype_limits.hpp"
 #include "grid_search_element.hpp"
 #include "grid_search_single_group.hpp"
 
@@ -41,17 +42,6 @@ std::optional<ValueType> value_type_of(c10::ScalarType dtype) {
     case at::kBFloat16: return ValueType::BFloat16;
     default: return std::nullopt;
   }
-}
-
-template <typename T>
-float finfo(bool eps) {
-  return static_cast<float>(eps ? std::numeric_limits<T>::epsilon() : std::numeric_limits<T>::max());
-}
-
-float finfo_of(c10::ScalarType dtype, bool eps) {
-  if (dtype == at::kHalf) return finfo<c10::Half>(eps);
-  if (dtype == at::kBFloat16) return finfo<c10::BFloat16>(eps);
-  return finfo<float>(eps);
 }
 
 // The search drops TENSOR_GROUP's FP8 scale rounding, as the reference does (LC §5.3).
@@ -411,7 +401,7 @@ std::pair<at::Tensor, at::Tensor> run_fused_grid_search(const at::Tensor& observ
   problem.patience = options.patience();
   problem.patience_zero_means_never = options.patience_zero_means_never();
   problem.error_in_fp32 = options.error_in_fp32();
-  problem.best_error_init = finfo_of(error_dtype, /*eps=*/false);
+  problem.best_error_init = static_cast<float>(float_limits(error_dtype).max);  // finfo.max
   problem.pow = pow_spec(error_dtype, options.norm(), observed.is_cuda());
   std::vector<ScalarRange> tails;
   if (observed.is_cpu() && problem.pow.kind == PowKind::General) {

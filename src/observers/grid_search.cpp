@@ -1,12 +1,11 @@
-#include <ATen/Dispatch.h>
-
 #include <algorithm>
-#include <limits>
 #include <llmc/error.hpp>
 #include <llmc/kernels/grid_search.hpp>
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/quant/forward.hpp>
 #include <llmc/quant/qparams.hpp>
+
+#include "../quant/dtype_limits.hpp"
 
 namespace llmc {
 namespace {
@@ -17,11 +16,7 @@ double finfo_max(at::ScalarType dtype) {
     throw Error(std::string("grid_search_mse: observed values must be floating point, got ") +
                 c10::toString(dtype));
   }
-  double result = 0.0;
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "finfo_max", [&] {
-    result = static_cast<double>(std::numeric_limits<scalar_t>::max());
-  });
-  return result;
+  return float_limits(dtype).max;
 }
 
 // Error of one candidate range per qparam: sum over (0, -1) of |fake_quant(x) - x|^norm.

@@ -1,4 +1,5 @@
-// torch.finfo / torch.iinfo for the dtypes quantization touches (private to src/quant).
+// torch.finfo / torch.iinfo for the dtypes quantization touches (private to src: quant, observers
+// and kernels).
 #pragma once
 
 #include <c10/core/ScalarType.h>
