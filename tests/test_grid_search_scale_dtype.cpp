@@ -11,6 +11,8 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "support/candidate_qparams.hpp"
+#include "support/quantization_errors.hpp"
 #include "support/catch.hpp"
 
 using llmc::GridSearchBackend;
@@ -193,6 +196,57 @@ TEST_CASE("fused kernels compute MX and FP8 candidate scales as calculate_qparam
   CHECK(failures.empty());
 }
 
+TEST_CASE("fused kernels' exact MX form gives the same errors for every bf16 value and scale") {
+  // quantization_error's kExactScale form (a multiply by 2^-k, no roundings to the weight
+  // dtype) against its form with ATen's ops, for every MX scale 2^k and every finite bf16 value
+  // (both signs), and for 2^16 random fp32 patterns with the edges: error bits equal.
+  const at::Tensor bf16 = at::arange(0, 0x10000, at::kInt).to(at::kShort).view(at::kBFloat16);
+  at::manual_seed(61);
+  const at::Tensor fp32 = at::cat(
+      {at::randint(0, 0xFF800000LL, {1 << 16}, at::kLong).to(at::kInt).view(at::kFloat),
+       at::tensor({0.0f, -0.0f, std::numeric_limits<float>::denorm_min(), 0x1p-126f,
+                   -0x1.fffffep-127f, std::numeric_limits<float>::max(),
+                   -std::numeric_limits<float>::max()})});
+  std::vector<std::string> failures;
+  int64_t compared = 0;
+  for (const at::Tensor& all : {bf16, fp32}) {
+    const std::vector<float> values = as_floats(all.masked_select(at::isfinite(all)));
+    const KernelDtype weight = kernel_dtype(all.scalar_type());
+    for (const KernelDtype error : {weight, KernelDtype::Float32}) {
+      for (const auto grid :
+           {llmc::test::KernelFloatGrid::Fp8E4M3, llmc::test::KernelFloatGrid::Fp4E2M1}) {
+        int64_t differ = 0;
+        std::string example;
+        for (int k = -127; k <= 127; ++k) {
+          const auto rounded =
+              llmc::test::kernel_mx_quantization_errors(weight, error, grid, false, k, values);
+          const auto exact =
+              llmc::test::kernel_mx_quantization_errors(weight, error, grid, true, k, values);
+          for (size_t i = 0; i < values.size(); ++i) {
+            if (std::memcmp(&rounded[i], &exact[i], sizeof(float)) == 0) continue;
+            if (differ++ == 0) {
+              char text[128];
+              std::snprintf(text, sizeof text, "x = %a, k = %d: %a vs %a", values[i], k,
+                            rounded[i], exact[i]);
+              example = text;
+            }
+          }
+          compared += static_cast<int64_t>(values.size());
+        }
+        if (differ > 0) {
+          failures.push_back(std::string(c10::toString(all.scalar_type())) +
+                             (error == KernelDtype::Float32 ? " (fp32 errors) " : " ") +
+                             (grid == llmc::test::KernelFloatGrid::Fp8E4M3 ? "FP8" : "FP4") +
+                             ": " + std::to_string(differ) + " differ, e.g. " + example);
+        }
+      }
+    }
+  }
+  INFO(compared << " errors compared");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
 TEST_CASE("fused grid search chooses the reference's range with MX and FP8 scales") {
   // Groups of 32 take the lanes layout, of 128 the group layout (its pow-table pipeline for
   // norm 2.4, its clamp bound for imatrix's norm 3), and a TENSOR search the single-group path.
@@ -239,6 +293,94 @@ TEST_CASE("fused grid search chooses the reference's range with MX and FP8 scale
     }
   }
   INFO(compared << " cases");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
+  CHECK(failures.empty());
+}
+
+// Groups of 32 at the ends of the MX scale's exponent, where the lanes layout's exact form
+// (a multiply by the power-of-two scale's inverse, without roundings to the weight dtype, for
+// scales from 2^-117: quantization_error's kExactScale) meets subnormal and vanishing
+// quotients, and where it must not run. `boundary` is the smallest maximum whose scale is
+// 2^-117 (2^-109 for MXFP8, 2^-115 for MXFP4). Rows 0-3 (two blocks of 16 lanes) hold only
+// groups whose first candidate takes the exact form; rows 4-7 mix in groups whose scales are
+// below 2^-117 (just below the bound, deep below it, all zero).
+namespace {
+
+at::Tensor mx_exponent_edge_weight(c10::ScalarType dtype, double boundary, uint64_t seed) {
+  at::manual_seed(seed);
+  at::Tensor weight = at::randn({8, 256}, at::kDouble) * 0.05;
+  // boundary * 2^-k for k = 1..24, signs alternating: every FP8 subnormal step and fp32 / bf16
+  // subnormal values below the boundary.
+  const auto fill_steps = [](at::Tensor group, double top) {
+    for (int64_t k = 1; k <= 24; ++k) group[k] = (k % 2 == 0 ? -1.0 : 1.0) * std::ldexp(top, -k);
+  };
+  const std::vector<double> tiny = {0x1p-30, -0x1p-40, 0x1p-126, -0x1p-126,
+                                    0x1p-130, -0x1p-131, 0.0, -0.0};
+  const auto fill_tiny = [&](at::Tensor group) {
+    for (size_t j = 0; j < tiny.size(); ++j) group[static_cast<int64_t>(j) + 1] = tiny[j];
+  };
+  for (int64_t row = 0; row < 8; ++row) {
+    for (int64_t g = 0; g < 8; ++g) {
+      at::Tensor group = weight[row].slice(0, 32 * g, 32 * (g + 1));
+      const int64_t kind = (row * 8 + g) % 4;
+      if (row < 4) {
+        if (kind == 0) {  // a maximum near bf16's largest, with vanishing quotients
+          group.mul_(0x1p120);
+          group[0] = 0x1.8p126;
+          fill_tiny(group);
+        } else if (kind == 1) {  // scale 2^-117 exactly
+          group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * boundary);
+          group[0] = boundary;
+          fill_steps(group, boundary);
+        } else if (kind == 2) {
+          fill_tiny(group);
+        } else {  // all negative
+          group.abs_().neg_();
+          group[0] = -0.2;
+          fill_tiny(group);
+        }
+      } else if (kind == 0) {  // scale 2^-118
+        group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * boundary * 0.9);
+        group[0] = boundary * 0.95;
+        fill_steps(group, boundary);
+      } else if (kind == 1) {  // scale 2^-127
+        group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * 0x1p-122);
+        fill_steps(group, 0x1p-121);
+      } else if (kind == 3) {
+        group.zero_();
+      }
+    }
+  }
+  return weight.to(dtype);
+}
+
+}  // namespace
+
+TEST_CASE("fused grid search keeps the reference's range at the ends of the MX scale exponent") {
+  struct Loop {
+    std::string name;
+    GridSearchOptions options;
+    bool importance;
+  };
+  // norm 1 sums the errors themselves, so a tiny error computed differently would show.
+  const std::vector<Loop> loops = {{"mse", GridSearchOptions::mse(), false},
+                                   {"mse norm 1", GridSearchOptions::mse().norm(1.0), false},
+                                   {"imatrix", GridSearchOptions::imatrix(), true}};
+  std::vector<std::string> failures;
+  uint64_t seed = 980;
+  for (const c10::ScalarType dtype : {at::kBFloat16, at::kFloat}) {
+    for (const int64_t bits : {4, 8}) {
+      const double boundary = bits == 4 ? 0x1p-115 : 0x1p-109;
+      for (const auto& loop : loops) {
+        const at::Tensor weight = mx_exponent_edge_weight(dtype, boundary, seed++);
+        const std::string result = compare(weight, mx_args(bits), loop.options, loop.importance);
+        if (!result.empty()) {
+          failures.push_back(std::string(c10::toString(dtype)) + " MXFP" + std::to_string(bits) +
+                             " " + loop.name + ": " + result);
+        }
+      }
+    }
+  }
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
 }

@@ -64,6 +64,11 @@ struct Avx2 {
   static uint32_t less_bits(Vec a, Vec b) {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_LT_OQ)));
   }
+  // The lanes whose bit patterns differ (so +0 and -0 differ, and a NaN equals its own bits).
+  static uint32_t unequal_bits(Vec a, Vec b) {
+    const __m256i same = _mm256_cmpeq_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b));
+    return ~static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(same))) & 0xFFu;
+  }
   // `v == 0 ? zero_case : v` and `v != v ? nan_case : v`.
   static Vec replace_zero(Vec v, Vec zero_case) {
     return select(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_EQ_OQ), zero_case, v);

@@ -44,6 +44,9 @@ struct Avx512 {
     return _mm512_mask_mov_ps(otherwise, _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), if_less);
   }
   static uint32_t less_bits(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static uint32_t unequal_bits(Vec a, Vec b) {
+    return _mm512_cmpneq_epi32_mask(_mm512_castps_si512(a), _mm512_castps_si512(b));
+  }
   // `v == 0 ? zero_case : v` and `v != v ? nan_case : v`.
   static Vec replace_zero(Vec v, Vec zero_case) {
     return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ),

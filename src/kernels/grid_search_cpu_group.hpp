@@ -203,6 +203,7 @@ template <class S>
 struct CandidateVecs {
   typename S::Vec scale;
   typename S::Vec zero_point;
+  typename S::Vec inverse_scale;  // 1 / scale, for quantization_error's kExactScale form only
   typename S::Vec levels[kMaxLevels / S::kWidth];
 };
 
@@ -265,7 +266,7 @@ LLMC_KERNEL_INLINE void candidates_qparams(float min0, float max0, const float* 
 // fake_quantize_value's steps after the clamp. Each step is monotone non-decreasing in v (the
 // scale is positive), so every dequantized value of a candidate lies between
 // dequantize_clamped(q_min) and dequantize_clamped(q_max).
-template <class S, ValueType V, Grid G>
+template <class S, ValueType V, Grid G, bool kExactScale = false>
 LLMC_KERNEL_INLINE typename S::Vec dequantize_clamped(typename S::Vec v,
                                                       const CandidateVecs<S>& candidate) {
   if constexpr (is_level_grid(G)) {
@@ -282,25 +283,59 @@ LLMC_KERNEL_INLINE typename S::Vec dequantize_clamped(typename S::Vec v,
     if constexpr (is_asymmetric(G)) {
       v = S::template round_finite<V>(S::sub(v, candidate.zero_point));
     }
-    v = S::template round_finite<V>(S::mul(v, candidate.scale));
+    v = S::mul(v, candidate.scale);
+    if constexpr (!kExactScale) v = S::template round_finite<V>(v);
   }
   return v;
+}
+
+// Whether quantization_error's kExactScale form exists for these types: MX's float grids on
+// bf16 or fp32 weights. (fp16 weights keep the roundings: with fp16's narrower range the proof
+// below would hold only for the scales a group's range gives, not for every 2^k.)
+constexpr bool has_exact_scale_form(ValueType v, Grid g) {
+  return (v == ValueType::BFloat16 || v == ValueType::Float32) && (g == Grid::Fp8 || g == Grid::Fp4);
 }
 
 // |fake_quantize(x) - x| rounded to E, lane by lane (each lane may have its own qparams).
 // Every value is finite here (the range is, and the scale is at least eps), so the roundings
 // need no NaN case.
-template <class S, ValueType V, ValueType E, Grid G>
+//
+// kExactScale (has_exact_scale_form(V, G) only): every lane's scale is a power of two 2^k,
+// -127 <= k <= 127 (MX scales), and candidate.inverse_scale is 2^-k. Then the same errors come
+// from a multiply for the division and without the two roundings to V (for fp32 V they are no
+// ops anyway); tests/test_grid_search_scale_dtype.cpp compares the two forms for every finite
+// bf16 value and every such scale. Why:
+// - x / 2^k and x * 2^-k are the same real number (2^-k is exact), so both ops round it alike.
+//   Where it is a normal fp32 value it is exact, with x's significand, and so a V value. Else it
+//   is inf, which the clamp takes to the grid's largest value, rounded or not; or its magnitude
+//   is below 2^-126, which the grid takes to a zero, rounded or not (FP8 rounds below 2^-10 to
+//   zero, FP4 up to 0.25). That zero's sign may differ, but x != 0 there, and (+-0) * 2^k - x
+//   is -x either way.
+// - The dequantized value v * 2^k: v is on the grid, with 4 significant bits for FP8 and 2 for
+//   FP4, so where the product is normal it is exact in fp32 and fits bf16's 8 bits (or is inf
+//   either way). Below 2^-126 it must also be a multiple of 2^-133, bf16's subnormal step. Take
+//   v != 0 there: v is a multiple of the grid's step at q = x * 2^-k (a power of two: FP4 2^-1
+//   or more, FP8 2^-9 or more) within half a step of q, so q <= 1.5 v, and x < 1.5 * 2^-126
+//   (the clamp's bound times 2^k is normal). So x is a multiple of 2^-133, and q of
+//   g = 2^(-133-k). If the step is at least g, v * 2^k is a multiple of 2^-133; if not, q is
+//   on the grid, so v = q and v * 2^k = x.
+template <class S, ValueType V, ValueType E, Grid G, bool kExactScale = false>
 LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x,
                                                       const CandidateVecs<S>& candidate,
                                                       typename S::Vec low,
                                                       typename S::Vec high) {
   using Vec = typename S::Vec;
-  Vec v = S::template round_finite<V>(S::div(x, candidate.scale));
+  static_assert(!kExactScale || has_exact_scale_form(V, G), "no exact form for these types");
+  Vec v;
+  if constexpr (kExactScale) {
+    v = S::mul(x, candidate.inverse_scale);
+  } else {
+    v = S::template round_finite<V>(S::div(x, candidate.scale));
+  }
   if constexpr (is_asymmetric(G)) {
     v = S::template round_finite<V>(S::add(v, candidate.zero_point));
   }
-  v = dequantize_clamped<S, V, G>(S::clamp(v, low, high), candidate);
+  v = dequantize_clamped<S, V, G, kExactScale>(S::clamp(v, low, high), candidate);
   // mse: (q - x) in the weight dtype; imatrix: both cast to fp32 first.
   return S::abs(S::template round_finite<E>(S::sub(v, x)));
 }

@@ -147,21 +147,29 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     };
     int64_t steps = round.last_candidate - round.first_candidate;
     if (skip_repeats) {
+      // Candidate i repeats in the lanes where its qparams equal candidate i - 1's (which equal
+      // the lane's last step's), so only the other lanes append it.
       int64_t count[kWidth] = {};
+      Vec previous_scale = S::set1(0.0f);
+      Vec previous_zero_point = S::set1(0.0f);
       for (int64_t i = round.first_candidate; i < round.last_candidate; ++i) {
         Vec scale;
         Vec zero_point;
         qparams_of(i, scale, zero_point);
+        uint32_t fresh = i == round.first_candidate
+                             ? (uint32_t{1} << kWidth) - 1
+                             : S::unequal_bits(scale, previous_scale) |
+                                   S::unequal_bits(zero_point, previous_zero_point);
+        previous_scale = scale;
+        previous_zero_point = zero_point;
+        if (fresh == 0) continue;
         float lane_scale[kWidth];
         float lane_zero_point[kWidth];
         S::store(lane_scale, scale);
         S::store(lane_zero_point, zero_point);
-        for (int64_t lane = 0; lane < kWidth; ++lane) {
-          const int64_t last = (count[lane] - 1) * kWidth + lane;
-          if (count[lane] > 0 && same_qparams(buffers.step_scale[last], buffers.step_zero_point[last],
-                                              lane_scale[lane], lane_zero_point[lane])) {
-            continue;
-          }
+        while (fresh != 0) {
+          const int lane = __builtin_ctz(fresh);
+          fresh &= fresh - 1;
           const int64_t at = count[lane]++ * kWidth + lane;
           buffers.step_scale[at] = lane_scale[lane];
           buffers.step_zero_point[at] = lane_zero_point[lane];
@@ -200,16 +208,44 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
       CandidateVecs<S> candidate;
       candidate.scale = scale;
       candidate.zero_point = zero_point;
-      for (int64_t k = 0; k < size; ++k) {
-        const Vec error = quantization_error<S, V, E, G>(S::load(buffers.values + k * kWidth),
-                                                         candidate, low, high);
-        if (pow_table.values != nullptr) {
-          S::store_bits(bits + k * kWidth, S::template bits16<E>(error));
-        } else {
-          if (has_tails) S::store(buffers.bases + k * kWidth, error);
-          S::store(pows + k * kWidth, element_pow<S, E>(error, problem.pow));
+      // The errors' table indices, or their pows: those imatrix_mse uses (norm 2 or 3) chosen at
+      // compile time rather than tested on every vector, as in weighted_error.
+      const auto error_pass = [&]<bool kExactScale, bool kPowKnown, PowKind K>() {
+        for (int64_t k = 0; k < size; ++k) {
+          const Vec error = quantization_error<S, V, E, G, kExactScale>(
+              S::load(buffers.values + k * kWidth), candidate, low, high);
+          if (pow_table.values != nullptr) {
+            S::store_bits(bits + k * kWidth, S::template bits16<E>(error));
+          } else {
+            if (has_tails) S::store(buffers.bases + k * kWidth, error);
+            if constexpr (kPowKnown) {
+              S::store(pows + k * kWidth, element_pow_of<S, E, K>(error, problem.pow));
+            } else {
+              S::store(pows + k * kWidth, element_pow<S, E>(error, problem.pow));
+            }
+          }
+        }
+      };
+      const auto error_pass_for_pow = [&]<bool kExactScale>() {
+        switch (pow_table.values != nullptr ? PowKind::General : problem.pow.kind) {
+          case PowKind::Square:
+            error_pass.template operator()<kExactScale, true, PowKind::Square>();
+            break;
+          case PowKind::Cube:
+            error_pass.template operator()<kExactScale, true, PowKind::Cube>();
+            break;
+          default: error_pass.template operator()<kExactScale, false, PowKind::General>(); break;
+        }
+      };
+      bool exact_scale = false;
+      if constexpr (has_exact_scale_form(V, G)) {
+        exact_scale = problem.quant.scale_format == ScaleFormat::Mx;  // powers of two
+        if (exact_scale) {
+          candidate.inverse_scale = S::div(S::set1(1.0f), scale);
+          error_pass_for_pow.template operator()<true>();
         }
       }
+      if (!exact_scale) error_pass_for_pow.template operator()<false>();
       if (pow_table.values != nullptr) {
         look_up_pows(pow_table.values, bits, pows, size * kWidth);
         for_each_tail_element([&](int64_t j) {

@@ -1,0 +1,76 @@
+// Built with -mavx2 -mf16c -ffp-contract=off (tests/CMakeLists.txt), like the AVX2 kernel.
+#include "support/quantization_errors.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "kernels/grid_search_cpu_avx2.hpp"
+#include "kernels/grid_search_cpu_group.hpp"
+
+namespace llmc::test {
+namespace {
+
+using kernels::Avx2;
+using kernels::Grid;
+using kernels::ValueType;
+
+template <ValueType V, ValueType E, Grid G, bool kExact>
+std::vector<float> errors_of(int k, const std::vector<float>& values) {
+  constexpr int64_t kWidth = Avx2::kWidth;
+  const float bound = G == Grid::Fp8 ? 448.0f : 6.0f;
+  const Avx2::Vec low = Avx2::set1(-bound);
+  const Avx2::Vec high = Avx2::set1(bound);
+  kernels::CandidateVecs<Avx2> candidate{};
+  candidate.scale = Avx2::set1(std::ldexp(1.0f, k));
+  candidate.zero_point = Avx2::set1(0.0f);
+  candidate.inverse_scale = Avx2::set1(std::ldexp(1.0f, -k));
+  std::vector<float> out(values.size());
+  for (size_t i = 0; i < values.size(); i += kWidth) {
+    float lane[kWidth] = {};
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) lane[l] = values[i + l];
+    float error[kWidth];
+    Avx2::store(error, kernels::quantization_error<Avx2, V, E, G, kExact>(Avx2::load(lane),
+                                                                          candidate, low, high));
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) out[i + l] = error[l];
+  }
+  return out;
+}
+
+template <ValueType V, ValueType E>
+std::vector<float> for_grid(KernelFloatGrid grid, bool exact_scale, int k,
+                            const std::vector<float>& values) {
+  if (grid == KernelFloatGrid::Fp8E4M3) {
+    return exact_scale ? errors_of<V, E, Grid::Fp8, true>(k, values)
+                       : errors_of<V, E, Grid::Fp8, false>(k, values);
+  }
+  return exact_scale ? errors_of<V, E, Grid::Fp4, true>(k, values)
+                     : errors_of<V, E, Grid::Fp4, false>(k, values);
+}
+
+template <ValueType V>
+std::vector<float> for_error(KernelDtype error, KernelFloatGrid grid, bool exact_scale, int k,
+                             const std::vector<float>& values) {
+  return error == KernelDtype::Float32 ? for_grid<V, ValueType::Float32>(grid, exact_scale, k, values)
+                                       : for_grid<V, V>(grid, exact_scale, k, values);
+}
+
+}  // namespace
+
+std::vector<float> kernel_mx_quantization_errors(KernelDtype weight, KernelDtype error,
+                                                 KernelFloatGrid grid, bool exact_scale, int k,
+                                                 const std::vector<float>& values) {
+  if (k < -127 || k > 127) throw std::invalid_argument("MX scale exponent out of range");
+  if (error != KernelDtype::Float32 && error != weight) {
+    throw std::invalid_argument("the error dtype is fp32 or the weight dtype");
+  }
+  switch (weight) {
+    case KernelDtype::BFloat16:
+      return for_error<ValueType::BFloat16>(error, grid, exact_scale, k, values);
+    case KernelDtype::Float32:
+      return for_error<ValueType::Float32>(error, grid, exact_scale, k, values);
+    case KernelDtype::Float16: break;
+  }
+  throw std::invalid_argument("the exact-scale form has no fp16 weights");
+}
+
+}  // namespace llmc::test
