@@ -297,20 +297,19 @@ TEST_CASE("fused grid search chooses the reference's range with MX and FP8 scale
   CHECK(failures.empty());
 }
 
-// Groups of 32 at the ends of the MX scale's exponent, where the lanes layout's exact form
-// (a multiply by the power-of-two scale's inverse, without roundings to the weight dtype, for
-// scales from 2^-117: quantization_error's kExactScale) meets subnormal and vanishing
-// quotients, and where it must not run. `boundary` is the smallest maximum whose scale is
-// 2^-117 (2^-109 for MXFP8, 2^-115 for MXFP4). Rows 0-3 (two blocks of 16 lanes) hold only
-// groups whose first candidate takes the exact form; rows 4-7 mix in groups whose scales are
-// below 2^-117 (just below the bound, deep below it, all zero).
+// Groups of 32 at the ends of the MX scale's exponent, where the lanes layout's form without
+// roundings to the weight dtype (quantization_error's kExactScale) meets vanishing and
+// subnormal quotients and dequantized values: maxima near bf16's largest with tiny values;
+// maxima `small` (2^-109 for MXFP8, 2^-115 for MXFP4: scale 2^-117), just below it (2^-118)
+// and far below (2^-127, MX's smallest), each with values at every power of two down to the
+// subnormals; all-zero groups; Gaussian groups with tiny values and all of one sign.
 namespace {
 
-at::Tensor mx_exponent_edge_weight(c10::ScalarType dtype, double boundary, uint64_t seed) {
+at::Tensor mx_exponent_edge_weight(c10::ScalarType dtype, double small, uint64_t seed) {
   at::manual_seed(seed);
   at::Tensor weight = at::randn({8, 256}, at::kDouble) * 0.05;
-  // boundary * 2^-k for k = 1..24, signs alternating: every FP8 subnormal step and fp32 / bf16
-  // subnormal values below the boundary.
+  // top * 2^-k for k = 1..24, signs alternating: every FP8 subnormal step, and bf16 / fp32
+  // subnormal values below small maxima.
   const auto fill_steps = [](at::Tensor group, double top) {
     for (int64_t k = 1; k <= 24; ++k) group[k] = (k % 2 == 0 ? -1.0 : 1.0) * std::ldexp(top, -k);
   };
@@ -328,10 +327,10 @@ at::Tensor mx_exponent_edge_weight(c10::ScalarType dtype, double boundary, uint6
           group.mul_(0x1p120);
           group[0] = 0x1.8p126;
           fill_tiny(group);
-        } else if (kind == 1) {  // scale 2^-117 exactly
-          group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * boundary);
-          group[0] = boundary;
-          fill_steps(group, boundary);
+        } else if (kind == 1) {  // scale 2^-117
+          group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * small);
+          group[0] = small;
+          fill_steps(group, small);
         } else if (kind == 2) {
           fill_tiny(group);
         } else {  // all negative
@@ -340,9 +339,9 @@ at::Tensor mx_exponent_edge_weight(c10::ScalarType dtype, double boundary, uint6
           fill_tiny(group);
         }
       } else if (kind == 0) {  // scale 2^-118
-        group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * boundary * 0.9);
-        group[0] = boundary * 0.95;
-        fill_steps(group, boundary);
+        group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * small * 0.9);
+        group[0] = small * 0.95;
+        fill_steps(group, small);
       } else if (kind == 1) {  // scale 2^-127
         group.copy_((at::rand({32}, at::kDouble) * 2 - 1) * 0x1p-122);
         fill_steps(group, 0x1p-121);
@@ -370,9 +369,9 @@ TEST_CASE("fused grid search keeps the reference's range at the ends of the MX s
   uint64_t seed = 980;
   for (const c10::ScalarType dtype : {at::kBFloat16, at::kFloat}) {
     for (const int64_t bits : {4, 8}) {
-      const double boundary = bits == 4 ? 0x1p-115 : 0x1p-109;
+      const double small = bits == 4 ? 0x1p-115 : 0x1p-109;
       for (const auto& loop : loops) {
-        const at::Tensor weight = mx_exponent_edge_weight(dtype, boundary, seed++);
+        const at::Tensor weight = mx_exponent_edge_weight(dtype, small, seed++);
         const std::string result = compare(weight, mx_args(bits), loop.options, loop.importance);
         if (!result.empty()) {
           failures.push_back(std::string(c10::toString(dtype)) + " MXFP" + std::to_string(bits) +
