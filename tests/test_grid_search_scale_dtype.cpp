@@ -9,8 +9,10 @@
 #include <llmc/quant/qparams.hpp>
 
 #include <ATen/ATen.h>
+#include <c10/util/Float8_e4m3fn.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -194,6 +196,74 @@ TEST_CASE("fused kernels compute MX and FP8 candidate scales as calculate_qparam
   }
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
+}
+
+namespace {
+
+// compressed-tensors' cast_to_fp4 (LC §6.5): buckets on |x| with these bounds and tie rules.
+float fp4_bucket(float value) {
+  const float magnitude = std::fabs(value);
+  float rounded = 6.0f;
+  if (magnitude <= 0.25f) {
+    rounded = 0.0f;
+  } else if (magnitude < 0.75f) {
+    rounded = 0.5f;
+  } else if (magnitude <= 1.25f) {
+    rounded = 1.0f;
+  } else if (magnitude < 1.75f) {
+    rounded = 1.5f;
+  } else if (magnitude <= 2.5f) {
+    rounded = 2.0f;
+  } else if (magnitude < 3.5f) {
+    rounded = 3.0f;
+  } else if (magnitude <= 5.0f) {
+    rounded = 4.0f;
+  }
+  return value < 0.0f ? -rounded : rounded;
+}
+
+}  // namespace
+
+TEST_CASE("fused kernels round onto the FP8 and FP4 grids as c10 and compressed-tensors do") {
+  // Every fp32 pattern up to the grid's largest value whose low 10 bits are zero (all the
+  // grids' rounding midpoints among them), of both signs, and its neighbours 1 and 2 ulps away
+  // on either side: the kernel's magic-number rounding against c10::Float8_e4m3fn and
+  // compressed-tensors' buckets, by value (the kernel's zeros are +0, which no error sees).
+  for (const auto grid :
+       {llmc::test::KernelFloatGrid::Fp8E4M3, llmc::test::KernelFloatGrid::Fp4E2M1}) {
+    const bool fp8 = grid == llmc::test::KernelFloatGrid::Fp8E4M3;
+    const float largest = fp8 ? 448.0f : 6.0f;
+    uint32_t top = 0;
+    std::memcpy(&top, &largest, sizeof top);
+    std::vector<float> values;
+    for (uint32_t bits = 0; bits <= top; bits += 1024) {
+      for (const int delta : {-2, -1, 0, 1, 2}) {
+        const int64_t pattern = static_cast<int64_t>(bits) + delta;
+        if (pattern < 0 || pattern > top) continue;
+        const auto word = static_cast<uint32_t>(pattern);
+        float value = 0.0f;
+        std::memcpy(&value, &word, sizeof value);
+        values.push_back(value);
+        values.push_back(-value);
+      }
+    }
+    const std::vector<float> rounded = llmc::test::kernel_float_grid_round(grid, values);
+    int64_t differ = 0;
+    std::string example;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const float expected =
+          fp8 ? static_cast<float>(c10::Float8_e4m3fn(values[i])) : fp4_bucket(values[i]);
+      if (rounded[i] == expected) continue;
+      if (differ++ == 0) {
+        char text[128];
+        std::snprintf(text, sizeof text, "%a: %a, expected %a", values[i], rounded[i], expected);
+        example = text;
+      }
+    }
+    INFO((fp8 ? "FP8 E4M3" : "FP4 E2M1") << ": " << values.size() << " values, " << differ
+                                         << " differ, e.g. " << example);
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("fused kernels' exact MX form gives the same errors for every bf16 value and scale") {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "grid_search_float_grids.hpp"
 #include "grid_search_problem.hpp"
 
 // Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
@@ -163,25 +164,21 @@ struct Avx2 {
     return _mm256_blendv_ps(low, high, _mm256_castsi256_ps(_mm256_slli_epi32(k, 28)));
   }
 
-  // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are
-  // NaN, below 2^-6 they round to a multiple of 2^-9, above to 3 mantissa bits, half to even.
-  // Magnitudes have a clear sign bit, so signed integer compares order them.
+  // c10::Float8_e4m3fn(v) back to float for |v| <= 448, and compressed-tensors' cast_to_fp4
+  // for |v| <= 6 (callers clamp first), but +0 for every zero: grid_search_float_grids.hpp.
   static Vec round_fp8_e4m3(Vec v) {
-    const __m256i bits = _mm256_castps_si256(v);
-    const __m256i sign = _mm256_and_si256(bits, _mm256_set1_epi32(static_cast<int>(0x80000000u)));
-    const __m256i magnitude = _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFFFF));
-    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(magnitude, 20), _mm256_set1_epi32(1));
-    __m256i rounded =
-        _mm256_add_epi32(magnitude, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF)));
-    rounded = _mm256_and_si256(rounded, _mm256_set1_epi32(static_cast<int>(0xFFF00000u)));
-    const Vec subnormal =
-        mul(round_int(mul(_mm256_castsi256_ps(magnitude), set1(512.0f))), set1(1.0f / 512.0f));
-    const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(121 << 23), magnitude);
-    Vec result = select(_mm256_castsi256_ps(small), subnormal, _mm256_castsi256_ps(rounded));
-    const __m256i nan = _mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32((1087 << 20) - 1));
-    result = select(_mm256_castsi256_ps(nan), _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000)),
-                    result);
-    return _mm256_or_ps(result, _mm256_castsi256_ps(sign));
+    return round_by_magic(v, kFp8E4M3LowestExponentField, kFp8E4M3MagicOffset);
+  }
+  static Vec round_fp4_e2m1(Vec v) {
+    return round_by_magic(v, kFp4E2M1LowestExponentField, kFp4E2M1MagicOffset);
+  }
+  static Vec round_by_magic(Vec v, int32_t lowest_exponent_field, int32_t magic_offset) {
+    const __m256i exponent =
+        _mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x7F800000));
+    const Vec magic = _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_max_epi32(exponent, _mm256_set1_epi32(lowest_exponent_field)),
+        _mm256_set1_epi32(magic_offset)));
+    return sub(add(v, magic), magic);
   }
 
   // compressed-tensors' round_to_power_2 (LC §6.4) of v >= 0, on v's fp32 pattern: add half of
@@ -205,21 +202,6 @@ struct Avx2 {
         _mm256_slli_epi32(e8m0, 23), _mm256_set1_epi32(0x00400000),
         _mm256_cmpeq_epi32(e8m0, _mm256_setzero_si256()));
     return _mm256_castsi256_ps(scale);
-  }
-
-  // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
-  static Vec round_fp4_e2m1(Vec v) {
-    const Vec magnitude = abs(v);
-    Vec r = set1(6.0f);
-    r = select(_mm256_cmp_ps(magnitude, set1(5.0f), _CMP_LE_OQ), set1(4.0f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(3.5f), _CMP_LT_OQ), set1(3.0f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(2.5f), _CMP_LE_OQ), set1(2.0f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(1.75f), _CMP_LT_OQ), set1(1.5f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(1.25f), _CMP_LE_OQ), set1(1.0f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(0.75f), _CMP_LT_OQ), set1(0.5f), r);
-    r = select(_mm256_cmp_ps(magnitude, set1(0.25f), _CMP_LE_OQ), set1(0.0f), r);
-    const Vec negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-    return _mm256_xor_ps(r, _mm256_and_ps(negative, set1(-0.0f)));
   }
 };
 

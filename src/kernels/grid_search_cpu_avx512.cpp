@@ -3,6 +3,7 @@
 // (CMakeLists.txt); only called after ATen has reported that capability.
 #include "grid_search_cpu_ranges.hpp"
 #include "grid_search_cpu_select.hpp"
+#include "grid_search_float_grids.hpp"
 
 // Sleef's vector powf as linked into libtorch_cpu: what ATen's Vectorized<float>::pow calls.
 extern "C" __m512 Sleef_powf16_u10(__m512, __m512);
@@ -138,23 +139,21 @@ struct Avx512 {
     return _mm512_permutexvar_ps(k, levels[0]);
   }
 
-  // c10::Float8_e4m3fn(v) back to float (fp8e4m3fn_from_fp32_value): magnitudes from 480 are
-  // NaN, below 2^-6 they round to a multiple of 2^-9, above to 3 mantissa bits, half to even.
+  // c10::Float8_e4m3fn(v) back to float for |v| <= 448, and compressed-tensors' cast_to_fp4
+  // for |v| <= 6 (callers clamp first), but +0 for every zero: grid_search_float_grids.hpp.
   static Vec round_fp8_e4m3(Vec v) {
-    const __m512i bits = _mm512_castps_si512(v);
-    const __m512i sign = _mm512_and_si512(bits, _mm512_set1_epi32(static_cast<int>(0x80000000u)));
-    const __m512i magnitude = _mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF));
-    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(magnitude, 20), _mm512_set1_epi32(1));
-    __m512i rounded =
-        _mm512_add_epi32(magnitude, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFFF)));
-    rounded = _mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xFFF00000u)));
-    const Vec subnormal =
-        mul(round_int(mul(_mm512_castsi512_ps(magnitude), set1(512.0f))), set1(1.0f / 512.0f));
-    const __mmask16 small = _mm512_cmplt_epu32_mask(magnitude, _mm512_set1_epi32(121 << 23));
-    rounded = _mm512_mask_mov_epi32(rounded, small, _mm512_castps_si512(subnormal));
-    const __mmask16 nan = _mm512_cmpge_epu32_mask(magnitude, _mm512_set1_epi32(1087 << 20));
-    rounded = _mm512_mask_mov_epi32(rounded, nan, _mm512_set1_epi32(0x7FC00000));
-    return _mm512_castsi512_ps(_mm512_or_si512(rounded, sign));
+    return round_by_magic(v, kFp8E4M3LowestExponentField, kFp8E4M3MagicOffset);
+  }
+  static Vec round_fp4_e2m1(Vec v) {
+    return round_by_magic(v, kFp4E2M1LowestExponentField, kFp4E2M1MagicOffset);
+  }
+  static Vec round_by_magic(Vec v, int32_t lowest_exponent_field, int32_t magic_offset) {
+    const __m512i exponent =
+        _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7F800000));
+    const Vec magic = _mm512_castsi512_ps(_mm512_add_epi32(
+        _mm512_max_epi32(exponent, _mm512_set1_epi32(lowest_exponent_field)),
+        _mm512_set1_epi32(magic_offset)));
+    return sub(add(v, magic), magic);
   }
 
   // compressed-tensors' round_to_power_2 (LC §6.4) of v >= 0, on v's fp32 pattern: add half of
@@ -178,23 +177,6 @@ struct Avx512 {
         _mm512_slli_epi32(e8m0, 23), _mm512_cmpeq_epi32_mask(e8m0, _mm512_setzero_si512()),
         _mm512_set1_epi32(0x00400000));
     return _mm512_castsi512_ps(scale);
-  }
-
-  // compressed-tensors' cast_to_fp4 buckets on |v| with its tie rules; -0 for small negatives.
-  static Vec round_fp4_e2m1(Vec v) {
-    const Vec magnitude = abs(v);
-    Vec r = set1(6.0f);
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(5.0f), _CMP_LE_OQ), set1(4.0f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(3.5f), _CMP_LT_OQ), set1(3.0f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(2.5f), _CMP_LE_OQ), set1(2.0f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(1.75f), _CMP_LT_OQ), set1(1.5f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(1.25f), _CMP_LE_OQ), set1(1.0f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(0.75f), _CMP_LT_OQ), set1(0.5f));
-    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(magnitude, set1(0.25f), _CMP_LE_OQ), set1(0.0f));
-    const __mmask16 negative = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-    const __m512i bits = _mm512_castps_si512(r);
-    return _mm512_castsi512_ps(_mm512_mask_xor_epi32(
-        bits, negative, bits, _mm512_set1_epi32(static_cast<int>(0x80000000u))));
   }
 };
 

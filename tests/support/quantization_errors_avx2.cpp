@@ -73,4 +73,19 @@ std::vector<float> kernel_mx_quantization_errors(KernelDtype weight, KernelDtype
   throw std::invalid_argument("the exact-scale form has no fp16 weights");
 }
 
+std::vector<float> kernel_float_grid_round(KernelFloatGrid grid, const std::vector<float>& values) {
+  constexpr int64_t kWidth = Avx2::kWidth;
+  std::vector<float> out(values.size());
+  for (size_t i = 0; i < values.size(); i += kWidth) {
+    float lane[kWidth] = {};
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) lane[l] = values[i + l];
+    const Avx2::Vec v = Avx2::load(lane);
+    float rounded[kWidth];
+    Avx2::store(rounded, grid == KernelFloatGrid::Fp8E4M3 ? Avx2::round_fp8_e4m3(v)
+                                                          : Avx2::round_fp4_e2m1(v));
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) out[i + l] = rounded[l];
+  }
+  return out;
+}
+
 }  // namespace llmc::test
