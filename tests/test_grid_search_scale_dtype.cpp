@@ -6,10 +6,10 @@
 #include <llmc/kernels/grid_search.hpp>
 #include <llmc/observers/grid_search.hpp>
 #include <llmc/observers/helpers.hpp>
+#include <llmc/quant/fp4.hpp>
 #include <llmc/quant/qparams.hpp>
 
 #include <ATen/ATen.h>
-#include <c10/util/Float8_e4m3fn.h>
 
 #include <cmath>
 #include <cstdint>
@@ -198,37 +198,11 @@ TEST_CASE("fused kernels compute MX and FP8 candidate scales as calculate_qparam
   CHECK(failures.empty());
 }
 
-namespace {
-
-// compressed-tensors' cast_to_fp4 (LC §6.5): buckets on |x| with these bounds and tie rules.
-float fp4_bucket(float value) {
-  const float magnitude = std::fabs(value);
-  float rounded = 6.0f;
-  if (magnitude <= 0.25f) {
-    rounded = 0.0f;
-  } else if (magnitude < 0.75f) {
-    rounded = 0.5f;
-  } else if (magnitude <= 1.25f) {
-    rounded = 1.0f;
-  } else if (magnitude < 1.75f) {
-    rounded = 1.5f;
-  } else if (magnitude <= 2.5f) {
-    rounded = 2.0f;
-  } else if (magnitude < 3.5f) {
-    rounded = 3.0f;
-  } else if (magnitude <= 5.0f) {
-    rounded = 4.0f;
-  }
-  return value < 0.0f ? -rounded : rounded;
-}
-
-}  // namespace
-
-TEST_CASE("fused kernels round onto the FP8 and FP4 grids as c10 and compressed-tensors do") {
+TEST_CASE("fused kernels round onto the FP8 and FP4 grids as the reference does") {
   // Every fp32 pattern up to the grid's largest value whose low 10 bits are zero (all the
   // grids' rounding midpoints among them), of both signs, and its neighbours 1 and 2 ulps away
-  // on either side: the kernel's magic-number rounding against c10::Float8_e4m3fn and
-  // compressed-tensors' buckets, by value (the kernel's zeros are +0, which no error sees).
+  // on either side: the kernel's magic-number rounding against the reference's FP8 cast and FP4
+  // buckets, by value (the kernel's zeros are +0, which no error sees).
   for (const auto grid :
        {llmc::test::KernelFloatGrid::Fp8E4M3, llmc::test::KernelFloatGrid::Fp4E2M1}) {
     const bool fp8 = grid == llmc::test::KernelFloatGrid::Fp8E4M3;
@@ -248,15 +222,19 @@ TEST_CASE("fused kernels round onto the FP8 and FP4 grids as c10 and compressed-
       }
     }
     const std::vector<float> rounded = llmc::test::kernel_float_grid_round(grid, values);
+    // The reference's ops: ATen's cast to float8_e4m3fn, llmc::cast_to_fp4 (compressed-tensors').
+    const at::Tensor input = at::tensor(values);
+    const at::Tensor expected_tensor =
+        fp8 ? input.to(at::kFloat8_e4m3fn).to(at::kFloat) : llmc::cast_to_fp4(input);
+    const std::vector<float> expected = as_floats(expected_tensor);
     int64_t differ = 0;
     std::string example;
     for (size_t i = 0; i < values.size(); ++i) {
-      const float expected =
-          fp8 ? static_cast<float>(c10::Float8_e4m3fn(values[i])) : fp4_bucket(values[i]);
-      if (rounded[i] == expected) continue;
+      if (rounded[i] == expected[i]) continue;  // by value: +0 == -0
       if (differ++ == 0) {
         char text[128];
-        std::snprintf(text, sizeof text, "%a: %a, expected %a", values[i], rounded[i], expected);
+        std::snprintf(text, sizeof text, "%a: %a, expected %a", values[i], rounded[i],
+                      expected[i]);
         example = text;
       }
     }
