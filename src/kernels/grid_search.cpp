@@ -140,6 +140,7 @@ std::optional<std::string> unsupported_device(const at::Tensor& observed, bool r
     }
     return std::nullopt;
 #else
+    (void)require_exact;
     return std::string("llmc was built without CUDA kernels (LLMC_WITH_CUDA)");
 #endif
   }
