@@ -14,9 +14,23 @@ using kernels::Avx2;
 using kernels::Grid;
 using kernels::ValueType;
 
+// op(vector) of every value, a vector of Avx2::kWidth at a time (the last one zero-padded).
+template <class Op>
+std::vector<float> map_vectors(const std::vector<float>& values, const Op& op) {
+  constexpr int64_t kWidth = Avx2::kWidth;
+  std::vector<float> out(values.size());
+  for (size_t i = 0; i < values.size(); i += kWidth) {
+    float lane[kWidth] = {};
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) lane[l] = values[i + l];
+    float result[kWidth];
+    Avx2::store(result, op(Avx2::load(lane)));
+    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) out[i + l] = result[l];
+  }
+  return out;
+}
+
 template <ValueType V, ValueType E, Grid G, bool kExact>
 std::vector<float> errors_of(int k, const std::vector<float>& values) {
-  constexpr int64_t kWidth = Avx2::kWidth;
   const float bound = G == Grid::Fp8 ? 448.0f : 6.0f;
   const Avx2::Vec low = Avx2::set1(-bound);
   const Avx2::Vec high = Avx2::set1(bound);
@@ -24,16 +38,9 @@ std::vector<float> errors_of(int k, const std::vector<float>& values) {
   candidate.scale = Avx2::set1(std::ldexp(1.0f, k));
   candidate.zero_point = Avx2::set1(0.0f);
   candidate.inverse_scale = Avx2::set1(std::ldexp(1.0f, -k));
-  std::vector<float> out(values.size());
-  for (size_t i = 0; i < values.size(); i += kWidth) {
-    float lane[kWidth] = {};
-    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) lane[l] = values[i + l];
-    float error[kWidth];
-    Avx2::store(error, kernels::quantization_error<Avx2, V, E, G, kExact>(Avx2::load(lane),
-                                                                          candidate, low, high));
-    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) out[i + l] = error[l];
-  }
-  return out;
+  return map_vectors(values, [&](Avx2::Vec x) {
+    return kernels::quantization_error<Avx2, V, E, G, kExact>(x, candidate, low, high);
+  });
 }
 
 template <ValueType V, ValueType E>
@@ -74,18 +81,9 @@ std::vector<float> kernel_mx_quantization_errors(KernelDtype weight, KernelDtype
 }
 
 std::vector<float> kernel_float_grid_round(KernelFloatGrid grid, const std::vector<float>& values) {
-  constexpr int64_t kWidth = Avx2::kWidth;
-  std::vector<float> out(values.size());
-  for (size_t i = 0; i < values.size(); i += kWidth) {
-    float lane[kWidth] = {};
-    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) lane[l] = values[i + l];
-    const Avx2::Vec v = Avx2::load(lane);
-    float rounded[kWidth];
-    Avx2::store(rounded, grid == KernelFloatGrid::Fp8E4M3 ? Avx2::round_fp8_e4m3(v)
-                                                          : Avx2::round_fp4_e2m1(v));
-    for (int64_t l = 0; l < kWidth && i + l < values.size(); ++l) out[i + l] = rounded[l];
-  }
-  return out;
+  return map_vectors(values, [grid](Avx2::Vec v) {
+    return grid == KernelFloatGrid::Fp8E4M3 ? Avx2::round_fp8_e4m3(v) : Avx2::round_fp4_e2m1(v);
+  });
 }
 
 }  // namespace llmc::test
