@@ -16,6 +16,7 @@
 #include <torch/cuda.h>
 
 #include "device_roofline.hpp"
+#include "host_cpu.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -320,6 +321,7 @@ void print_table(const std::vector<BenchCase>& cases,
     std::printf("threads: %d (at::get_num_threads), CPU capability %s\n", at::get_num_threads(),
                 at::get_cpu_capability().c_str());
   }
+  std::printf("cpu: %s\n", llmc::bench::describe_host_cpu().c_str());
 }
 
 // The roofline of --device cuda: the device's, with the command line's overrides.
