@@ -1,6 +1,7 @@
 #include "host_cpu.hpp"
 
 #include <fstream>
+#include <istream>
 #include <map>
 #include <thread>
 
@@ -14,8 +15,8 @@ std::string trim(const std::string& s) {
   return s.substr(begin, end - begin + 1);
 }
 
-}  // namespace
-
+// "MODEL NAME (VENDOR, family F, model M)" from the first processor entry of a Linux
+// /proc/cpuinfo text; fields it lacks are left out, and a text without them gives "unknown".
 std::string describe_cpuinfo(std::istream& cpuinfo) {
   // Only the first processor's entry: the fields repeat for every logical CPU.
   std::map<std::string, std::string> fields;
@@ -41,11 +42,12 @@ std::string describe_cpuinfo(std::istream& cpuinfo) {
   append(field("vendor_id"));
   if (!field("cpu family").empty()) append("family " + field("cpu family"));
   if (!field("model").empty()) append("model " + field("model"));
-  std::string name = field("model name");
-  if (name.empty()) name = details.empty() ? "unknown" : "";
-  if (details.empty()) return name;
+  const std::string name = field("model name");
+  if (details.empty()) return name.empty() ? "unknown" : name;
   return name.empty() ? "(" + details + ")" : name + " (" + details + ")";
 }
+
+}  // namespace
 
 std::string describe_host_cpu() {
   std::ifstream cpuinfo("/proc/cpuinfo");
