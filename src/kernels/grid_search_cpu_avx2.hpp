@@ -95,6 +95,13 @@ struct Avx2 {
       return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
   }
+  // v rounded to bf16, for v that is not a bf16 rounding midpoint (no tie case): add half a
+  // bf16 unit and truncate.
+  static Vec round_bf16_off_midpoint(Vec v) {
+    return _mm256_castsi256_ps(_mm256_and_si256(
+        _mm256_add_epi32(_mm256_castps_si256(v), _mm256_set1_epi32(0x8000)),
+        _mm256_set1_epi32(static_cast<int>(0xFFFF0000u))));
+  }
   template <ValueType T>
   static Vec round(Vec v) {
     if constexpr (T == ValueType::BFloat16) {

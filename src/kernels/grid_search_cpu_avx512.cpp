@@ -74,6 +74,13 @@ struct Avx512 {
       return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
   }
+  // v rounded to bf16, for v that is not a bf16 rounding midpoint (no tie case): add half a
+  // bf16 unit and truncate.
+  static Vec round_bf16_off_midpoint(Vec v) {
+    return _mm512_castsi512_ps(_mm512_and_si512(
+        _mm512_add_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(0x8000)),
+        _mm512_set1_epi32(static_cast<int>(0xFFFF0000u))));
+  }
   template <ValueType T>
   static Vec round(Vec v) {
     if constexpr (T == ValueType::BFloat16) {

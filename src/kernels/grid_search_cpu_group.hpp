@@ -203,9 +203,39 @@ template <class S>
 struct CandidateVecs {
   typename S::Vec scale;
   typename S::Vec zero_point;
-  typename S::Vec inverse_scale;  // 1 / scale, for quantization_error's kExactScale form only
+  // 1 / scale, for quantization_error's kExactScale form, and its reciprocal form where
+  // `reciprocal` is set (candidate_vecs).
+  typename S::Vec inverse_scale;
   typename S::Vec levels[kMaxLevels / S::kWidth];
+  bool reciprocal = false;
 };
+
+// Whether quantization_error's reciprocal form exists for these types: bf16 weights on the int
+// grids. It applies to a candidate whose scale is a bf16 value in [2^-126, 2^125]
+// (reciprocal_applies), so that the scale and its reciprocal are normal fp32 values. Why the
+// errors are the same as the division's (tests/test_grid_search_reciprocal.cpp compares the two
+// forms for every finite bf16 value over scales of every bf16 mantissa):
+// - x = mx 2^a and s = ms 2^b with integers mx, ms < 256 (bf16 significands). Where q = x / s
+//   is a normal fp32 value it is not a bf16 rounding midpoint (an odd multiple of 2^(e-8) in
+//   the binade [2^e, 2^(e+1))), nor within 2^15 / 255 (> 128) fp32 units of one: q / 2^(e-8) =
+//   mx 2^j / ms, and where that is not an integer it is at least 1 / ms from every integer;
+//   where it is, q has at most 8 significant bits (mx / ms is then a dyadic mx' / 2^t with
+//   mx' = mx / odd(ms) < 256), so it is a bf16 value, not a midpoint.
+// - fl(x / s) is within half an fp32 unit of q, and fl(x * fl(1 / s)) within two (two roundings
+//   of 2^-24 relative each). So both round to the same bf16 value as q itself, and neither is a
+//   midpoint: adding half a bf16 unit and truncating (round_bf16_off_midpoint, no tie case) gives
+//   round-to-nearest-even.
+// - Where |q| < 2^-126, both forms give a bf16 value of magnitude at most 2^-125, which every
+//   later step treats alike: the integer rounding takes it to a zero (whose sign the level
+//   table and `k - zero_point`, then `- x` with x != 0, do not keep), and added to a zero point
+//   k != 0 it gives k exactly in fp32. Where q overflows or lies beyond the grid, both forms lie
+//   beyond it too (or are inf) and clamp to the same end.
+constexpr bool has_reciprocal_form(ValueType v, Grid g) {
+  return v == ValueType::BFloat16 && g != Grid::Fp8 && g != Grid::Fp4;
+}
+inline bool reciprocal_applies(float scale) {
+  return scale >= 0x1p-126f && scale <= 0x1p125f && (bits_of(scale) & 0xFFFFu) == 0;
+}
 
 // The levels k of a level table's entries, as floats in table order (see CandidateVecs).
 struct LevelIntegers {
@@ -234,6 +264,10 @@ LLMC_KERNEL_INLINE CandidateVecs<S> candidate_vecs(GroupQParams qparams,
   CandidateVecs<S> c;
   c.scale = S::set1(qparams.scale);
   c.zero_point = S::set1(qparams.zero_point);
+  if constexpr (has_reciprocal_form(V, G)) {
+    c.reciprocal = reciprocal_applies(qparams.scale);
+    c.inverse_scale = S::set1(1.0f / qparams.scale);
+  }
   if constexpr (is_level_grid(G)) {
     for (int64_t p = 0; p < kMaxLevels / S::kWidth; ++p) {
       c.levels[p] = dequantized_level<S, V, G>(S::load(integers.k + p * S::kWidth), c.scale,
@@ -329,6 +363,11 @@ LLMC_KERNEL_INLINE typename S::Vec quantization_error(typename S::Vec x,
   Vec v;
   if constexpr (kExactScale) {
     v = S::mul(x, candidate.inverse_scale);
+  } else if constexpr (has_reciprocal_form(V, G)) {
+    // The same quotient from a multiply (see has_reciprocal_form): a division costs more, and
+    // its rounding needs the tie case.
+    v = candidate.reciprocal ? S::round_bf16_off_midpoint(S::mul(x, candidate.inverse_scale))
+                             : S::template round_finite<V>(S::div(x, candidate.scale));
   } else {
     v = S::template round_finite<V>(S::div(x, candidate.scale));
   }

@@ -80,6 +80,61 @@ std::vector<float> kernel_mx_quantization_errors(KernelDtype weight, KernelDtype
   throw std::invalid_argument("the exact-scale form has no fp16 weights");
 }
 
+namespace {
+
+template <ValueType E, Grid G>
+std::vector<float> int_errors_of(bool reciprocal, float scale, float zero_point,
+                                 const std::vector<float>& values) {
+  constexpr bool kLevels = G == Grid::IntSymmetricLevels || G == Grid::IntAsymmetricLevels;
+  kernels::QuantSpec quant;
+  quant.q_min = kLevels ? -8.0f : -128.0f;
+  quant.q_max = kLevels ? 7.0f : 127.0f;
+  kernels::CandidateVecs<Avx2> candidate =
+      kernels::candidate_vecs<Avx2, ValueType::BFloat16, G>(
+          kernels::GroupQParams{scale, zero_point}, kernels::LevelIntegers(quant));
+  if (reciprocal && !candidate.reciprocal) {
+    throw std::invalid_argument("the reciprocal form does not apply to this scale");
+  }
+  candidate.reciprocal = reciprocal;
+  const Avx2::Vec low = Avx2::set1(quant.q_min);
+  const Avx2::Vec high = Avx2::set1(quant.q_max);
+  return map_vectors(values, [&](Avx2::Vec x) {
+    return kernels::quantization_error<Avx2, ValueType::BFloat16, E, G>(x, candidate, low, high);
+  });
+}
+
+template <ValueType E>
+std::vector<float> int_errors_for(KernelIntGrid grid, bool symmetric, bool reciprocal,
+                                  float scale, float zero_point, const std::vector<float>& values) {
+  if (grid == KernelIntGrid::Int4Levels) {
+    return symmetric ? int_errors_of<E, Grid::IntSymmetricLevels>(reciprocal, scale, zero_point,
+                                                                 values)
+                     : int_errors_of<E, Grid::IntAsymmetricLevels>(reciprocal, scale, zero_point,
+                                                                  values);
+  }
+  return symmetric
+             ? int_errors_of<E, Grid::IntSymmetric>(reciprocal, scale, zero_point, values)
+             : int_errors_of<E, Grid::IntAsymmetric>(reciprocal, scale, zero_point, values);
+}
+
+}  // namespace
+
+std::vector<float> kernel_int_quantization_errors(KernelDtype error, KernelIntGrid grid,
+                                                  bool symmetric, bool reciprocal, float scale,
+                                                  float zero_point,
+                                                  const std::vector<float>& values) {
+  switch (error) {
+    case KernelDtype::BFloat16:
+      return int_errors_for<ValueType::BFloat16>(grid, symmetric, reciprocal, scale, zero_point,
+                                                 values);
+    case KernelDtype::Float32:
+      return int_errors_for<ValueType::Float32>(grid, symmetric, reciprocal, scale, zero_point,
+                                                values);
+    case KernelDtype::Float16: break;
+  }
+  throw std::invalid_argument("the error dtype is fp32 or the weight dtype (bf16)");
+}
+
 std::vector<float> kernel_float_grid_round(KernelFloatGrid grid, const std::vector<float>& values) {
   return map_vectors(values, [grid](Avx2::Vec v) {
     return grid == KernelFloatGrid::Fp8E4M3 ? Avx2::round_fp8_e4m3(v) : Avx2::round_fp4_e2m1(v);
