@@ -2,7 +2,6 @@
 // (has_reciprocal_form in src/kernels/grid_search_cpu_group.hpp): a multiply by 1 / scale and a
 // rounding to bf16 without the tie case, in place of ATen's division and round-to-nearest-even.
 // It must give the division's errors bit for bit, for every value and every scale it is used for.
-#include <ATen/ATen.h>
 
 #include <cmath>
 #include <cstdint>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/mismatches.hpp"
 #include "support/quantization_errors.hpp"
 
 using llmc::test::KernelDtype;
@@ -79,27 +79,22 @@ TEST_CASE("fused kernels' reciprocal form gives the division's errors for every 
   int64_t compared = 0;
   std::vector<std::string> failures;
   for (const IntCase& c : cases) {
-    int64_t differ = 0;
-    std::string example;
+    llmc::test::BitDifferences differences;
     for (const float scale : scales) {
       const auto division = llmc::test::kernel_int_quantization_errors(
           c.error, c.grid, c.symmetric, false, scale, c.zero_point, values);
       const auto reciprocal = llmc::test::kernel_int_quantization_errors(
           c.error, c.grid, c.symmetric, true, scale, c.zero_point, values);
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (std::memcmp(&division[i], &reciprocal[i], sizeof(float)) == 0) continue;
-        if (differ++ == 0) {
-          char text[160];
-          std::snprintf(text, sizeof text, "x = %a, scale = %a: %a vs %a", values[i], scale,
-                        division[i], reciprocal[i]);
-          example = text;
-        }
-      }
+      differences.compare(division, reciprocal, [&](size_t i) {
+        char text[64];
+        std::snprintf(text, sizeof text, "x = %a, scale = %a", values[i], scale);
+        return std::string(text);
+      });
       compared += static_cast<int64_t>(values.size());
     }
-    if (differ > 0) {
-      failures.push_back(std::string(c.name) + ": " + std::to_string(differ) + " differ, e.g. " +
-                         example);
+    if (differences.count > 0) {
+      failures.push_back(std::string(c.name) + ": " + std::to_string(differences.count) +
+                         " differ, e.g. " + differences.first);
     }
   }
   INFO(compared << " errors compared over " << scales.size() << " scales");

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/candidate_qparams.hpp"
+#include "support/mismatches.hpp"
 #include "support/quantization_errors.hpp"
 #include "support/catch.hpp"
 
@@ -263,29 +264,25 @@ TEST_CASE("fused kernels' exact MX form gives the same errors for every bf16 val
     for (const KernelDtype error : {weight, KernelDtype::Float32}) {
       for (const auto grid :
            {llmc::test::KernelFloatGrid::Fp8E4M3, llmc::test::KernelFloatGrid::Fp4E2M1}) {
-        int64_t differ = 0;
-        std::string example;
+        llmc::test::BitDifferences differences;
         for (int k = -127; k <= 127; ++k) {
           const auto rounded =
               llmc::test::kernel_mx_quantization_errors(weight, error, grid, false, k, values);
           const auto exact =
               llmc::test::kernel_mx_quantization_errors(weight, error, grid, true, k, values);
-          for (size_t i = 0; i < values.size(); ++i) {
-            if (std::memcmp(&rounded[i], &exact[i], sizeof(float)) == 0) continue;
-            if (differ++ == 0) {
-              char text[128];
-              std::snprintf(text, sizeof text, "x = %a, k = %d: %a vs %a", values[i], k,
-                            rounded[i], exact[i]);
-              example = text;
-            }
-          }
+          differences.compare(rounded, exact, [&](size_t i) {
+            char text[64];
+            std::snprintf(text, sizeof text, "x = %a, k = %d", values[i], k);
+            return std::string(text);
+          });
           compared += static_cast<int64_t>(values.size());
         }
-        if (differ > 0) {
+        if (differences.count > 0) {
           failures.push_back(std::string(c10::toString(all.scalar_type())) +
                              (error == KernelDtype::Float32 ? " (fp32 errors) " : " ") +
                              (grid == llmc::test::KernelFloatGrid::Fp8E4M3 ? "FP8" : "FP4") +
-                             ": " + std::to_string(differ) + " differ, e.g. " + example);
+                             ": " + std::to_string(differences.count) + " differ, e.g. " +
+                             differences.first);
         }
       }
     }

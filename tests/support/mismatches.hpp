@@ -9,6 +9,8 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,6 +34,26 @@ struct Mismatches {
     out << lines.size() << " mismatches in " << compared << " comparisons";
     for (size_t i = 0; i < lines.size() && i < 25; ++i) out << "\n  " << lines[i];
     return out.str();
+  }
+};
+
+// Bitwise comparisons of equally long float vectors: how many entries differed in all, and the
+// first that did, as "<what>: <a> vs <b>" in hex floats (`what` names the entry).
+struct BitDifferences {
+  int64_t count = 0;
+  std::string first;
+
+  template <class What>
+  void compare(const std::vector<float>& a, const std::vector<float>& b, const What& what) {
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+      if (std::memcmp(&a[i], &b[i], sizeof(float)) == 0) continue;
+      if (count++ == 0) {
+        char values[96];
+        std::snprintf(values, sizeof values, ": %a vs %a", a[i], b[i]);
+        first = what(i) + values;
+      }
+    }
+    if (a.size() != b.size() && count++ == 0) first = "lengths differ";
   }
 };
 
