@@ -204,7 +204,8 @@ struct CandidateVecs {
   typename S::Vec scale;
   typename S::Vec zero_point;
   // 1 / scale, for quantization_error's kExactScale form, and its reciprocal form where
-  // `reciprocal` is set (candidate_vecs).
+  // `reciprocal` is set (candidate_vecs; the lanes layout, whose lanes hold different
+  // candidates, leaves it unset and divides).
   typename S::Vec inverse_scale;
   typename S::Vec levels[kMaxLevels / S::kWidth];
   bool reciprocal = false;
