@@ -1,6 +1,7 @@
 // The CPU kernels' per-element error |fake_quantize(x) - x| (quantization_error in
 // src/kernels/grid_search_cpu_group.hpp) on MX's float grids in its two forms, and their rounding
-// onto those grids, and on bf16 weights' int grids in its two forms, exposed to the tests. Implemented in quantization_errors_avx2.cpp, built with -mavx2 like the AVX2 kernel.
+// onto those grids, and on bf16 weights' int grids in its two forms, exposed to the tests.
+// Implemented in quantization_errors_avx2.cpp, built with -mavx2 like the AVX2 kernel.
 #pragma once
 
 #include <vector>

@@ -85,7 +85,7 @@ namespace {
 template <ValueType E, Grid G>
 std::vector<float> int_errors_of(bool reciprocal, float scale, float zero_point,
                                  const std::vector<float>& values) {
-  constexpr bool kLevels = G == Grid::IntSymmetricLevels || G == Grid::IntAsymmetricLevels;
+  constexpr bool kLevels = kernels::is_level_grid(G);
   kernels::QuantSpec quant;
   quant.q_min = kLevels ? -8.0f : -128.0f;
   quant.q_max = kLevels ? 7.0f : 127.0f;
