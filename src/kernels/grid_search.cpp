@@ -20,7 +20,9 @@
 #include <sstream>
 
 #include "../quant/dtype_limits.hpp"
+#include "grid_search_cpu_isa.hpp"
 #include "grid_search_element.hpp"
+#include "grid_search_group_errors.hpp"
 #include "grid_search_single_group.hpp"
 
 namespace llmc {
@@ -321,13 +323,21 @@ std::optional<std::string> fused_grid_search_unsupported(
 
 namespace {
 
-// fused_grid_search; for a single-group search on CPU, `candidate_errors` (when given) receives
-// each evaluated candidate's error.
+// What the test seams ask of a CPU search (see GridSearchProblem): where each evaluated
+// candidate's error goes, whether the error memo is built, and where its use is counted.
+struct SearchSeams {
+  float* candidate_errors = nullptr;
+  bool candidate_sums = false;
+  kernels::ErrorMemoUse error_memo = kernels::ErrorMemoUse::Auto;
+  int64_t* memo_group_rounds = nullptr;
+};
+
+// fused_grid_search, with the test seams' requests.
 std::pair<at::Tensor, at::Tensor> run_fused_grid_search(const at::Tensor& observed,
                                                         const QuantizationArgs& args,
                                                         const GridSearchOptions& options,
                                                         const std::optional<at::Tensor>& importance,
-                                                        float* candidate_errors) {
+                                                        const SearchSeams& seams) {
   if (auto reason = fused_grid_search_unsupported(observed, args, options, importance,
                                                   /*require_exact=*/false)) {
     throw Error("fused_grid_search: " + *reason);
@@ -417,7 +427,10 @@ std::pair<at::Tensor, at::Tensor> run_fused_grid_search(const at::Tensor& observ
     problem.cuda_block_width = order.block_width;
   }
 
-  problem.candidate_errors = candidate_errors;
+  problem.candidate_errors = seams.candidate_errors;
+  problem.candidate_sums = seams.candidate_sums;
+  problem.error_memo = seams.error_memo;
+  problem.memo_group_rounds = seams.memo_group_rounds;
   int32_t infinite_scale = 0;
   problem.infinite_scale = &infinite_scale;
 
@@ -440,7 +453,7 @@ std::pair<at::Tensor, at::Tensor> fused_grid_search(const at::Tensor& observed,
                                                     const QuantizationArgs& args,
                                                     const GridSearchOptions& options,
                                                     const std::optional<at::Tensor>& importance) {
-  return run_fused_grid_search(observed, args, options, importance, nullptr);
+  return run_fused_grid_search(observed, args, options, importance, SearchSeams{});
 }
 
 namespace kernels {
@@ -456,8 +469,29 @@ std::vector<float> single_group_candidate_errors(const at::Tensor& observed,
       GridSearchOptions(options).patience(0).patience_zero_means_never(true);
   std::vector<float> errors(static_cast<size_t>(every.num_candidates()),
                             std::numeric_limits<float>::quiet_NaN());
-  run_fused_grid_search(observed, args, every, importance, errors.data());
+  run_fused_grid_search(observed, args, every, importance, SearchSeams{errors.data(), false});
   return errors;
+}
+
+GroupCandidateErrors group_candidate_errors(const at::Tensor& observed,
+                                            const QuantizationArgs& args,
+                                            const GridSearchOptions& options,
+                                            const std::optional<at::Tensor>& importance,
+                                            ErrorMemoUse error_memo, bool sums) {
+  if (!observed.is_cpu() || single_flat_group(observed) || observed.size(-1) <= kLanesMaxGroupSize) {
+    throw Error("group_candidate_errors: the group layout on CPU only (groups of more than " +
+                std::to_string(kLanesMaxGroupSize) + " values, more than one group)");
+  }
+  const GridSearchOptions every =
+      GridSearchOptions(options).patience(0).patience_zero_means_never(true);
+  const int64_t groups = observed.numel() / observed.size(-1);
+  GroupCandidateErrors result;
+  result.errors.assign(static_cast<size_t>(groups * every.num_candidates()),
+                       std::numeric_limits<float>::quiet_NaN());
+  run_fused_grid_search(observed, args, every, importance,
+                        SearchSeams{result.errors.data(), sums, error_memo,
+                                    &result.memo_group_rounds});
+  return result;
 }
 
 }  // namespace kernels

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "grid_search_cpu_isa.hpp"
+#include "grid_search_cpu_memo_build.hpp"
 #include "grid_search_element.hpp"
 
 namespace llmc::kernels {
@@ -203,6 +204,8 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
     for (uint32_t& b : pow_high_bits) b <<= 16;
     table.high_bits = pow_high_bits.data();
   }
+  ErrorMemoStorage memo;
+  if (problem.groups > 1) table.memo = memo.build(problem, table);
   if (problem.groups == 1) {
     switch (problem.value_type) {
       case ValueType::Float32:
@@ -236,7 +239,8 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   const auto gather = [&](int64_t begin, int64_t end, Improvements& into) {
     const int64_t end_word = (round.last_candidate - 1) >> 6;
     const uint64_t end_bit = uint64_t{1} << ((round.last_candidate - 1) & 63);
-    for (int64_t group = begin; group < end; ++group) {
+    for (int64_t index = begin; index < end; ++index) {
+      const int64_t group = round.order != nullptr ? round.order[index] : index;
       for (int64_t w = 0; w < words; ++w) into.any[w] |= improved_bits[group * words + w];
       into.at_end += (improved_bits[group * words + end_word] & end_bit) != 0;
     }
@@ -279,6 +283,31 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   // the sample's improvements counted in every round's; the sample's candidates past the final
   // stop are ignored like any round's (truncate_to), so at most the sample's share of work is
   // spent for nothing.
+  // Each group's best up to the reference's stop, where the rule fired before the end of the
+  // last round (or, for a sample's groups, before the last candidate).
+  const auto truncate = [&](int64_t stop) {
+    switch (problem.value_type) {
+      case ValueType::Float32:
+        return truncate_to<ValueType::Float32>(problem, stop, improved_bits.data(), best.data(),
+                                               best_min, best_max);
+      case ValueType::Float16:
+        return truncate_to<ValueType::Float16>(problem, stop, improved_bits.data(), best.data(),
+                                               best_min, best_max);
+      case ValueType::BFloat16:
+        return truncate_to<ValueType::BFloat16>(problem, stop, improved_bits.data(), best.data(),
+                                                best_min, best_max);
+    }
+  };
+  // With an error memo every candidate in one round: reading a group's errors from it costs
+  // about the same for 1 candidate as for 32, so rounds would only repeat that cost.
+  if (table.memo != nullptr) {
+    round.last_candidate = problem.candidates;
+    round.order = memo.order();
+    record(run(0, problem.groups));
+    const int64_t stop = patience_stop_within(improved.data(), problem.candidates, problem);
+    if (stop >= 0 && stop < problem.candidates) truncate(stop);
+    return;
+  }
   const int64_t first_group = sample_groups(problem, round.clamp_bound);
   int64_t evaluated_by_reference = 0;  // candidates the reference certainly evaluates
   if (first_group > 0) {
@@ -314,17 +343,7 @@ void grid_search_cpu(const GridSearchProblem& problem, void* best_min, void* bes
   // The reference stopped before the end of the last round (or, for the sample's groups, before
   // the last candidate): keep each group's best up to it.
   if (stop < 0 || stop == (first_group > 0 ? problem.candidates : round.last_candidate)) return;
-  switch (problem.value_type) {
-    case ValueType::Float32:
-      return truncate_to<ValueType::Float32>(problem, stop, improved_bits.data(), best.data(),
-                                             best_min, best_max);
-    case ValueType::Float16:
-      return truncate_to<ValueType::Float16>(problem, stop, improved_bits.data(), best.data(),
-                                             best_min, best_max);
-    case ValueType::BFloat16:
-      return truncate_to<ValueType::BFloat16>(problem, stop, improved_bits.data(), best.data(),
-                                              best_min, best_max);
-  }
+  truncate(stop);
 }
 
 }  // namespace llmc::kernels

@@ -1,6 +1,7 @@
 // The CPU grid search on AVX-512 (16 floats per vector), for hosts where ATen runs its AVX512
 // kernels. Built with -mavx512f -mavx512bw -mavx512dq -mavx512vl -mf16c -ffp-contract=off
 // (CMakeLists.txt); only called after ATen has reported that capability.
+#include "grid_search_cpu_memo.hpp"
 #include "grid_search_cpu_ranges.hpp"
 #include "grid_search_cpu_select.hpp"
 #include "grid_search_float_grids.hpp"
@@ -203,6 +204,20 @@ float values_sum_avx512(ValueType type, const float* values, int64_t count) {
 
 void fill_pow_table_avx512(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx512>(problem, table);
+}
+
+void error_memo_windows_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
+                               int32_t* low, int32_t* high) {
+  error_memo_windows<Avx512>(problem, begin, end, low, high);
+}
+
+void fill_error_memo_avx512(const GridSearchProblem& problem, const PowTable& pow_table,
+                            const ErrorMemoLayout& layout, int64_t begin, int64_t end) {
+  if (has_few_levels(problem)) {
+    fill_error_memo<Avx512, Grid::IntSymmetricLevels>(problem, pow_table, layout, begin, end);
+  } else {
+    fill_error_memo<Avx512, Grid::IntSymmetric>(problem, pow_table, layout, begin, end);
+  }
 }
 
 bool group_ranges_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "grid_search_cpu_isa.hpp"
+#include "grid_search_cpu_memo_read.hpp"
 #include "grid_search_problem.hpp"
 
 // The per-element helpers below run once per vector per candidate: they must be inlined.
@@ -1024,7 +1025,17 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
   const bool scale_may_overflow =
       problem.quant.scale_format == ScaleFormat::Mx ||
       (problem.quant.scale_format == ScaleFormat::Plain && !problem.quant.symmetric);
-  for (int64_t group = begin; group < end; ++group) {
+  for (int64_t index = begin; index < end; ++index) {
+    const int64_t group = round.order != nullptr ? round.order[index] : index;
+    // Groups taken out of order are not streamed in by the hardware prefetcher: the group after
+    // next is asked for now.
+    if (round.order != nullptr && index + 2 < end) {
+      const char* ahead = static_cast<const char*>(problem.observed) +
+                          round.order[index + 2] * size * static_cast<int64_t>(sizeof(float)) /
+                              (V == ValueType::Float32 ? 1 : 2);
+      const int64_t bytes = size * (V == ValueType::Float32 ? 4 : 2);
+      for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+    }
     load_group<S, V>(problem.observed, group, size, padded, values);
     if (problem.importance != nullptr && group % problem.importance_rows != importance_row) {
       importance_row = group % problem.importance_rows;
@@ -1037,9 +1048,10 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       }
     }
     // ATen's scalar pow tails that reach into this group (ranges are sorted and disjoint, and
-    // groups come in increasing order, so `first_tail` only moves forward).
+    // groups mostly come in increasing order, so `first_tail` mostly only moves forward).
     const int64_t group_begin = group * size;
     const int64_t group_end = group_begin + size;
+    if (first_tail > 0 && tail_ranges[first_tail - 1].end > group_begin) first_tail = 0;
     while (first_tail < tail_count && tail_ranges[first_tail].end <= group_begin) ++first_tail;
     int64_t last_tail = first_tail;
     while (last_tail < tail_count && tail_ranges[last_tail].begin < group_end) ++last_tail;
@@ -1071,7 +1083,11 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     // strict: ties keep the wider range. Branch-free: which candidate wins is data-dependent.
     // (minss is `error < best_error ? error : best_error`, NaN included; the ternary had
     // compiled to a branch.)
+    float* errors_out = problem.candidate_errors == nullptr
+                            ? nullptr
+                            : problem.candidate_errors + group * problem.candidates;
     const auto consider = [&](int64_t i, float error) {
+      if (errors_out != nullptr) errors_out[i] = error;
       const bool better = error < best_error;
       best_error = _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(error), _mm_set_ss(best_error)));
       best = better ? static_cast<int32_t>(i) : best;
@@ -1129,7 +1145,29 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       const auto candidate_at = [&](int64_t j) {
         return skip_repeats ? static_cast<int64_t>(buffers.evaluated[j]) : first + j;
       };
-      for (int64_t i = 0; i < count + 2; ++i) {  // pass i: slots i, i - 1 and i - 2
+      // The errors from the error memo where the search built one and it holds this group's
+      // values and candidate scales; ATen's scalar tails need std::pow's terms.
+      bool from_memo = false;
+      if constexpr (S::kWidth == 16 && V == ValueType::BFloat16 && E == ValueType::BFloat16 &&
+                    (G == Grid::IntSymmetric || G == Grid::IntSymmetricLevels)) {
+        if (pow_table.memo != nullptr && fixed_passes && !has_tails && !skip_repeats &&
+            count <= kErrorMemoMaxCandidates) {
+          from_memo = memo_candidate_errors<S>(*pow_table.memo, values, size,
+                                               candidate_scale + first, count,
+                                               buffers.candidate_error,
+                                               buffers.candidate_sum);
+        }
+      }
+      if (from_memo) {
+        for (int64_t j = 0; j < count; ++j) consider(first + j, buffers.candidate_error[j]);
+        if (errors_out != nullptr && problem.candidate_sums) {
+          for (int64_t j = 0; j < count; ++j) errors_out[first + j] = buffers.candidate_sum[j];
+        }
+        if (problem.memo_group_rounds != nullptr) {
+          __atomic_fetch_add(problem.memo_group_rounds, 1, __ATOMIC_RELAXED);
+        }
+      }
+      for (int64_t i = 0; i < (from_memo ? 0 : count + 2); ++i) {  // pass i: slots i, i-1, i-2
         const bool produce = i < count;
         const bool look_up = i > 0 && i <= count;  // slot i - 1
         const bool sum = i >= 2;                   // slot i - 2
@@ -1191,13 +1229,15 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         }
         if (look_up) look_up_tails();
       }
-      for (int64_t j = 0; j < count; ++j) {
+      for (int64_t j = 0; j < (from_memo ? 0 : count); ++j) {
         float error = buffers.candidate_error[j];
+        float total = error;
         if (stream_sum) {
-          const float total = lanes_total(_mm256_loadu_ps(candidate_lanes + j * kSumLanes));
+          total = lanes_total(_mm256_loadu_ps(candidate_lanes + j * kSumLanes));
           error = weighted ? total : round_scalar<S, E>(total);
         }
         consider(candidate_at(j), error);
+        if (errors_out != nullptr && problem.candidate_sums) errors_out[candidate_at(j)] = total;
       }
     } else {
       const bool stream = !has_tails && padded == size &&

@@ -51,6 +51,11 @@ struct ScalarRange {
   int64_t end;
 };
 
+// CPU: whether a search that can read its errors from an error memo (uses_error_memo,
+// grid_search_cpu_isa.hpp) builds one: where its estimated cost pays (Auto), never, or
+// wherever it applies (tests).
+enum class ErrorMemoUse : int8_t { Auto, Never, Always };
+
 struct GridSearchProblem {
   ValueType value_type = ValueType::Float32;
   int64_t groups = 0;
@@ -76,14 +81,24 @@ struct GridSearchProblem {
   const ScalarRange* scalar_pow_ranges = nullptr;
   int64_t scalar_pow_range_count = 0;
   bool sleef_avx512 = true;
-  // CPU, single group only: where each evaluated candidate's error is stored (null: nowhere).
-  // For tests (grid_search_single_group.hpp).
+  // CPU, for tests: where each evaluated candidate's error is stored, groups × candidates
+  // (error of candidate i of group g at g * candidates + i), by the single-group search and
+  // the group layout (null: nowhere). See grid_search_single_group.hpp and
+  // grid_search_group_errors.hpp.
   float* candidate_errors = nullptr;
+  // With candidate_errors, the group layout's streamed sums are stored before their rounding to
+  // the error dtype (the fp32 total the rounding reads), so that tests can compare orders of
+  // summation that rounding would hide.
+  bool candidate_sums = false;
   // CPU: set to 1 (relaxed atomic store, from any thread) when an evaluated candidate's scale is
   // inf (an asymmetric range wider than the dtype's largest value, an MX range from
   // 1.75 * 2^127): the reference's fake_quantize raises its error there, so the dispatcher
   // hands the search to it (the kernels' ranges are discarded, so they may stop early).
   int32_t* infinite_scale = nullptr;
+  ErrorMemoUse error_memo = ErrorMemoUse::Auto;
+  // CPU, for tests: when set, receives how many (group, round) searches read the error memo
+  // (relaxed atomic adds, from any thread).
+  int64_t* memo_group_rounds = nullptr;
   // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
   // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over
   // cuda_block_width lanes.
