@@ -1,5 +1,5 @@
-// The error memo (ErrorMemo, src/kernels/grid_search_cpu_isa.hpp): bf16 searches on symmetric int
-// grids read each candidate's error from pows computed once per (value, scale). Its errors are
+// The error memo (ErrorMemo, src/kernels/grid_search_cpu_isa.hpp): bf16 searches on int grids
+// read each candidate's error from pows computed once per (value, scale, zero point). Its errors are
 // compared with the reference's own, candidate by candidate and bit for bit (comparing only the
 // chosen ranges would miss a sum added in another order), through the group layout's test seam
 // (src/kernels/grid_search_group_errors.hpp); so are the table pipeline's errors on the same
@@ -79,25 +79,44 @@ int64_t errors_differing(const std::vector<float>& got, const at::Tensor& expect
   return got_tensor.view(at::kInt).ne(expected.flatten().view(at::kInt)).sum().item<int64_t>();
 }
 
+QuantizationArgs asymmetric_int(int64_t bits, int64_t group) {
+  return QuantizationArgs().num_bits(bits).symmetric(false).group_size(group).validated();
+}
+
+// Which groups read the memo: all, some but not all, or at least one.
+enum class MemoGroups { All, Some, Any };
+
 struct MemoCase {
   std::string name;
   QuantizationArgs args;
   GridSearchOptions options;
-  // Whether every group's window fits the memo (else some groups take the table pipeline).
-  bool every_group;
+  MemoGroups groups;
 };
 
 std::vector<MemoCase> memo_cases() {
   return {
-      {"int4 group 128, memoryless_mse", symmetric_int(4, 128), GridSearchOptions::mse(), true},
-      {"int8 group 128, mse norm 3.5", symmetric_int(8, 128), GridSearchOptions::mse().norm(3.5),
-       true},
-      {"int4 group 256, 5 candidates", symmetric_int(4, 256),
-       GridSearchOptions::mse().maxshrink(0.1).grid(50), true},
+      {"int4 sym group 128, memoryless_mse", symmetric_int(4, 128), GridSearchOptions::mse(),
+       MemoGroups::All},
+      {"int8 sym group 128, mse norm 3.5", symmetric_int(8, 128),
+       GridSearchOptions::mse().norm(3.5), MemoGroups::All},
+      {"int4 sym group 256, 5 candidates", symmetric_int(4, 256),
+       GridSearchOptions::mse().maxshrink(0.1).grid(50), MemoGroups::All},
       // p down to 0.69: 32 candidates over about 68 scale patterns, more than a window holds.
-      {"int4 group 128, 32 candidates", symmetric_int(4, 128),
-       GridSearchOptions::mse().maxshrink(0.32), false},
+      {"int4 sym group 128, 32 candidates", symmetric_int(4, 128),
+       GridSearchOptions::mse().maxshrink(0.32), MemoGroups::Some},
+      // Zero points: most groups' candidates share one, some two (two windows).
+      {"int4 asym group 128, memoryless_mse", asymmetric_int(4, 128), GridSearchOptions::mse(),
+       MemoGroups::Any},
+      {"int2 asym group 128, mse norm 3.5", asymmetric_int(2, 128),
+       GridSearchOptions::mse().norm(3.5), MemoGroups::Any},
   };
+}
+
+void check_memo_groups(MemoGroups expected, int64_t memo_groups, int64_t groups) {
+  CHECK(memo_groups > 0);
+  CHECK(memo_groups <= groups);
+  if (expected == MemoGroups::All) CHECK(memo_groups == groups);
+  if (expected == MemoGroups::Some) CHECK(memo_groups < groups);
 }
 
 }  // namespace
@@ -118,12 +137,7 @@ TEST_CASE("fused grid search reads the reference's candidate errors from the err
 
       const auto memo =
           group_candidate_errors(observed, c.args, c.options, std::nullopt, ErrorMemoUse::Always);
-      CHECK(memo.memo_group_rounds > 0);
-      if (c.every_group) {
-        CHECK(memo.memo_group_rounds == groups);
-      } else {
-        CHECK(memo.memo_group_rounds < groups);
-      }
+      check_memo_groups(c.groups, memo.memo_group_rounds, groups);
       CHECK(errors_differing(memo.errors, expected) == 0);
 
       const auto pipeline =

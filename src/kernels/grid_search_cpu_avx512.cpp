@@ -206,14 +206,16 @@ void fill_pow_table_avx512(const GridSearchProblem& problem, float* table) {
   fill_pow_table_for<Avx512>(problem, table);
 }
 
-void error_memo_windows_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
-                               int32_t* low, int32_t* high) {
-  error_memo_windows<Avx512>(problem, begin, end, low, high);
+void error_memo_windows_avx512(const GridSearchProblem& problem, const ErrorMemo& memo,
+                               int64_t begin, int64_t end, int32_t* keys) {
+  error_memo_windows<Avx512>(problem, memo, begin, end, keys);
 }
 
 void fill_error_memo_avx512(const GridSearchProblem& problem, const PowTable& pow_table,
                             const ErrorMemoLayout& layout, int64_t begin, int64_t end) {
-  if (has_few_levels(problem)) {
+  if (!problem.quant.symmetric) {
+    fill_error_memo<Avx512, Grid::IntAsymmetricLevels>(problem, pow_table, layout, begin, end);
+  } else if (has_few_levels(problem)) {
     fill_error_memo<Avx512, Grid::IntSymmetricLevels>(problem, pow_table, layout, begin, end);
   } else {
     fill_error_memo<Avx512, Grid::IntSymmetric>(problem, pow_table, layout, begin, end);

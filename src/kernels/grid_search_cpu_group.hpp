@@ -1086,12 +1086,24 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
     float* errors_out = problem.candidate_errors == nullptr
                             ? nullptr
                             : problem.candidate_errors + group * problem.candidates;
+    // The improvement bits gather in a register and go to memory once per word: or-ed into
+    // memory one candidate at a time, each update waited for the previous one's store.
+    uint64_t pending_bits = 0;
+    int64_t pending_word = -1;
+    const auto flush_bits = [&] {
+      if (pending_word >= 0) bits[pending_word] |= pending_bits;
+      pending_bits = 0;
+    };
     const auto consider = [&](int64_t i, float error) {
       if (errors_out != nullptr) errors_out[i] = error;
       const bool better = error < best_error;
       best_error = _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(error), _mm_set_ss(best_error)));
       best = better ? static_cast<int32_t>(i) : best;
-      bits[i >> 6] |= uint64_t{better} << (i & 63);
+      if ((i >> 6) != pending_word) {
+        flush_bits();
+        pending_word = i >> 6;
+      }
+      pending_bits |= uint64_t{better} << (i & 63);
     };
     const auto qparams_of = [&](int64_t i) {
       return GroupQParams{candidate_scale[i], candidate_zero_point[i]};
@@ -1149,11 +1161,13 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       // values and candidate scales; ATen's scalar tails need std::pow's terms.
       bool from_memo = false;
       if constexpr (S::kWidth == 16 && V == ValueType::BFloat16 && E == ValueType::BFloat16 &&
-                    (G == Grid::IntSymmetric || G == Grid::IntSymmetricLevels)) {
+                    (G == Grid::IntSymmetric || G == Grid::IntSymmetricLevels ||
+                     G == Grid::IntAsymmetricLevels)) {
         if (pow_table.memo != nullptr && fixed_passes && !has_tails && !skip_repeats &&
             count <= kErrorMemoMaxCandidates) {
           from_memo = memo_candidate_errors<S>(*pow_table.memo, values, size,
-                                               candidate_scale + first, count,
+                                               candidate_scale + first,
+                                               candidate_zero_point + first, count,
                                                buffers.candidate_error,
                                                buffers.candidate_sum);
         }
@@ -1316,6 +1330,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
         consider(i, error);
       }
     }
+    flush_bits();
     round.best_error[group] = best_error;
     round.best[group] = best;
     store_scalar<V>(best_min, group, best < 0 ? min0 : shrink<S, V>(min0, problem.grid, best));

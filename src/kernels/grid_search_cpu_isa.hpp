@@ -36,42 +36,52 @@ struct SearchRound {
   const int32_t* order = nullptr;
 };
 
-// The error memo: for symmetric int grids on bf16 weights with bf16 errors (the default
-// memoryless_mse / mse on a bf16 model), a candidate's error terms depend only on the value and
-// the candidate's scale, and a bf16 tensor has few distinct values (at most 2^16) while its
-// groups' candidate scales share few bf16 patterns. So the pow of every (value, scale) pair
-// that can occur is computed once, by the group kernel's own code (fill_error_memo), into a
-// row per distinct value with a column per scale pattern, and search_groups reads a group's
-// candidates from it (memo_candidate_errors) instead of running the table pipeline: one pair of
-// 64-byte loads and a word permute give a value's pows for 16 candidates, where the pipeline
-// computes and looks up each (value, candidate) pair on its own.
+// The error memo: for int grids on bf16 weights with bf16 errors (the default memoryless_mse /
+// mse on a bf16 model), a candidate's error terms depend only on the value and the candidate's
+// qparams: its bf16 scale and, on asymmetric grids, its zero point (an integer on the grid). A
+// bf16 tensor has few distinct values (at most 2^16), and its groups' candidates share few
+// (scale, zero point) pairs. So the pow of every (value, qparams) pair that can occur is
+// computed once, by the group kernel's own code (fill_error_memo), into a row per distinct value
+// with a column per pair, and search_groups reads a group's candidates from it
+// (memo_candidate_errors) instead of running the table pipeline: a pair of 64-byte loads and a
+// word permute give a value's pows for 16 candidates, where the pipeline computes and looks up
+// each (value, candidate) pair on its own.
 //
-// Columns come in blocks of kErrorMemoBlock consecutive scale patterns; only blocks that some
-// group's candidates need are stored, in pattern order. A group's candidates must lie within
-// kErrorMemoWindow columns of the start of its smallest scale's block (the window the reads
-// permute from); its window's blocks are all stored, so they are adjacent columns. memoryless_mse's
-// 20 candidates (p from 1 down to 0.81) span up to 49 patterns (where the largest scale is a
-// power of two: patterns are linear in the significand), which with a block's offset of up to 7
-// fits the 64.
+// Columns come in blocks of kErrorMemoBlock consecutive scale patterns of one zero point (a
+// block's key: zero-point index * kErrorMemoPatternBlocks + pattern / kErrorMemoBlock); only
+// blocks that some group's candidates need are stored, in key order. A group's candidates of
+// one zero point must lie within kErrorMemoWindow columns of the start of their smallest
+// scale's block (a window, which the reads permute from), and a group may have
+// kErrorMemoWindows zero points. A window's blocks are all stored, so they are adjacent
+// columns. memoryless_mse's 20 candidates (p from 1 down to 0.81) span up to 49 scale patterns
+// (where the largest scale is a power of two: patterns are linear in the significand), which
+// with a block's offset of up to 7 fits the 64; their zero points (asymmetric) mostly repeat one
+// value, where the rounding of -min / scale sits near a half, two.
 constexpr int64_t kErrorMemoBlock = 8;
 constexpr int64_t kErrorMemoWindow = 64;
+constexpr int64_t kErrorMemoWindows = 2;
 constexpr int64_t kErrorMemoMaxCandidates = 32;  // two vectors of 16 lanes
+// Zero-point indices (zero point - q_min): the asymmetric grids of at most 16 levels.
+constexpr int64_t kErrorMemoZeroPoints = 16;
 // Scale patterns from here on are not indexed: the window from one would reach inf.
 constexpr int32_t kErrorMemoPatternEnd = 0x7F80 - static_cast<int32_t>(kErrorMemoWindow);
-constexpr int64_t kErrorMemoBlocks = (int64_t{1} << 16) / kErrorMemoBlock;
+constexpr int64_t kErrorMemoPatternBlocks = (int64_t{1} << 16) / kErrorMemoBlock;
+constexpr int64_t kErrorMemoBlockKeys = kErrorMemoZeroPoints * kErrorMemoPatternBlocks;
 
 struct ErrorMemo {
   // Per bf16 pattern: where its value's row starts in `pows` (row * row_words); every value of
   // the search's weight has a row (other patterns: 0).
   const int32_t* row_offset = nullptr;
-  const int32_t* block_column = nullptr;  // per scale block: its first column, or -1
+  const int32_t* block_column = nullptr;  // per block key: its first column, or -1
   // Row r's column c: the pow's bf16 pattern (kErrorMemoWindow words of padding after the last
   // row, so that every window's loads stay inside).
   const uint16_t* pows = nullptr;
   int64_t row_words = 0;  // a multiple of 32: rows start 64-byte aligned
+  bool symmetric = true;  // (then every candidate's zero-point index is 0)
+  float q_min = 0.0f;
 };
 
-// What fill_error_memo fills: the stored blocks' ids in pattern order (column of blocks[b] is
+// What fill_error_memo fills: the stored blocks' keys in key order (the column of blocks[b] is
 // block_column[blocks[b]]), each row's value (padded_rows of them, a multiple of 16, zeros past
 // the last row), and the entries.
 struct ErrorMemoLayout {
@@ -81,6 +91,7 @@ struct ErrorMemoLayout {
   int64_t padded_rows = 0;
   uint16_t* pows = nullptr;
   int64_t row_words = 0;
+  bool symmetric = true;
 };
 
 // fill_pow_table's table in three forms: each pow as a float (the lanes layout's lookups), as
@@ -278,22 +289,25 @@ struct LanesScratch {
 };
 
 // Whether a search may read its errors from an error memo: a pow table on bf16 weights and
-// errors, a symmetric int grid with plain scales, no importance, the group layout with groups
-// of a multiple of 64 values that stream their sum (table_pass's order), and at most
-// kErrorMemoMaxCandidates candidates. On AVX-512 hosts only (the reads' word permute).
+// errors, an int grid with plain scales (symmetric, or asymmetric with at most
+// kErrorMemoZeroPoints levels), no importance, the group layout with groups of a multiple of 64
+// values that stream their sum (table_pass's order), and at most kErrorMemoMaxCandidates
+// candidates. On AVX-512 hosts only (the reads' word permute).
 inline bool uses_error_memo(const GridSearchProblem& problem) {
+  const QuantSpec& quant = problem.quant;
+  const bool grid = quant.rounding == Rounding::Int && quant.scale_format == ScaleFormat::Plain &&
+                    (quant.symmetric || quant.q_max - quant.q_min < kErrorMemoZeroPoints);
   return problem.sleef_avx512 && problem.value_type == ValueType::BFloat16 &&
          !problem.error_in_fp32 && problem.pow.kind == PowKind::General &&
-         problem.importance == nullptr && problem.quant.rounding == Rounding::Int &&
-         problem.quant.symmetric && problem.quant.scale_format == ScaleFormat::Plain &&
-         problem.groups > 1 && problem.group_size > kLanesMaxGroupSize &&
-         problem.group_size % 64 == 0 && streams_group_sum(problem.group_size, 16) &&
-         problem.candidates >= 1 && problem.candidates <= kErrorMemoMaxCandidates;
+         problem.importance == nullptr && grid && problem.groups > 1 &&
+         problem.group_size > kLanesMaxGroupSize && problem.group_size % 64 == 0 &&
+         streams_group_sum(problem.group_size, 16) && problem.candidates >= 1 &&
+         problem.candidates <= kErrorMemoMaxCandidates;
 }
-// Groups [begin, end)'s window (error_memo_windows): the smallest and the largest candidate
-// scale's pattern, or -1 in both where the group's scales do not fit a window.
-void error_memo_windows_avx512(const GridSearchProblem& problem, int64_t begin, int64_t end,
-                               int32_t* low, int32_t* high);
+// Groups [begin, end)'s windows (error_memo_windows): keys[2 * group + w] is the key of window
+// w's first block, or -1 (no such window; both -1 where the group's candidates do not fit).
+void error_memo_windows_avx512(const GridSearchProblem& problem, const ErrorMemo& memo,
+                               int64_t begin, int64_t end, int32_t* keys);
 // The memo's entries for stored blocks [begin, end) of layout.blocks.
 void fill_error_memo_avx512(const GridSearchProblem& problem, const PowTable& pow_table,
                             const ErrorMemoLayout& layout, int64_t begin, int64_t end);

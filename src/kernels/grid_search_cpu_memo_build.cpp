@@ -31,24 +31,24 @@ const ErrorMemo* ErrorMemoStorage::build(const GridSearchProblem& problem,
   const int64_t pairs = problem.groups * problem.group_size * problem.candidates;
   if (automatic && pairs < kAutoMinPairs) return nullptr;
 
-  // Each group's window, and the blocks it needs: its smallest scale's block and the next
+  // Each group's windows, and the blocks they need: each window's first block and the next
   // kErrorMemoWindow / kErrorMemoBlock - 1 (so that a window is whole stored blocks).
+  memo_.symmetric = problem.quant.symmetric;
+  memo_.q_min = problem.quant.q_min;
   const int64_t groups = problem.groups;
-  std::vector<int32_t> low(static_cast<size_t>(groups));
-  std::vector<int32_t> high(static_cast<size_t>(groups));
+  std::vector<int32_t> keys(static_cast<size_t>(groups * kErrorMemoWindows));
   at::parallel_for(0, groups, 1024, [&](int64_t begin, int64_t end) {
-    error_memo_windows_avx512(problem, begin, end, low.data(), high.data());
+    error_memo_windows_avx512(problem, memo_, begin, end, keys.data());
   });
   constexpr int64_t kWindowBlocks = kErrorMemoWindow / kErrorMemoBlock;
-  std::vector<uint8_t> needed(static_cast<size_t>(kErrorMemoBlocks), 0);
-  for (int64_t group = 0; group < groups; ++group) {
-    if (low[group] < 0) continue;
-    const int64_t first = low[group] / kErrorMemoBlock;
-    for (int64_t b = first; b < first + kWindowBlocks && b < kErrorMemoBlocks; ++b) needed[b] = 1;
+  std::vector<uint8_t> needed(static_cast<size_t>(kErrorMemoBlockKeys), 0);
+  for (const int32_t key : keys) {
+    // (A window's first block lies below kErrorMemoPatternEnd, so the rest share its zero point.)
+    for (int64_t b = key; key >= 0 && b < key + kWindowBlocks; ++b) needed[b] = 1;
   }
-  block_column_.assign(static_cast<size_t>(kErrorMemoBlocks), -1);
+  block_column_.assign(static_cast<size_t>(kErrorMemoBlockKeys), -1);
   std::vector<int32_t> blocks;
-  for (int64_t b = 0; b < kErrorMemoBlocks; ++b) {
+  for (int64_t b = 0; b < kErrorMemoBlockKeys; ++b) {
     if (needed[b] == 0) continue;
     block_column_[b] = static_cast<int32_t>(blocks.size() * kErrorMemoBlock);
     blocks.push_back(static_cast<int32_t>(b));
@@ -112,17 +112,19 @@ const ErrorMemo* ErrorMemoStorage::build(const GridSearchProblem& problem,
   layout.padded_rows = padded_rows;
   layout.pows = base;
   layout.row_words = row_words;
+  layout.symmetric = problem.quant.symmetric;
   at::parallel_for(0, static_cast<int64_t>(blocks.size()), 1, [&](int64_t begin, int64_t end) {
     fill_error_memo_avx512(problem, pow_table, layout, begin, end);
   });
 
-  // The groups by window (a counting sort on the first block; no window: after the last).
-  std::vector<int64_t> starts(static_cast<size_t>(kErrorMemoBlocks + 2), 0);
+  // The groups by their first window (a counting sort on its key; no window: after the last).
+  std::vector<int64_t> starts(static_cast<size_t>(kErrorMemoBlockKeys + 2), 0);
   const auto bucket = [&](int64_t group) {
-    return low[group] < 0 ? kErrorMemoBlocks : low[group] / kErrorMemoBlock;
+    const int32_t key = keys[group * kErrorMemoWindows];
+    return key < 0 ? kErrorMemoBlockKeys : static_cast<int64_t>(key);
   };
   for (int64_t group = 0; group < groups; ++group) ++starts[bucket(group) + 1];
-  for (int64_t b = 0; b <= kErrorMemoBlocks; ++b) starts[b + 1] += starts[b];
+  for (int64_t b = 0; b <= kErrorMemoBlockKeys; ++b) starts[b + 1] += starts[b];
   order_.resize(static_cast<size_t>(groups));
   for (int64_t group = 0; group < groups; ++group) {
     order_[starts[bucket(group)]++] = static_cast<int32_t>(group);
