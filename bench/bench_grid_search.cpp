@@ -58,6 +58,7 @@ struct Options {
   bool check = false;  // exit 3 when a fused range differs from llmc's reference
   std::vector<std::string> schemes = kSchemes;
   std::vector<std::string> observers = kObservers;
+  double row_spread = 0.0;  // binades over which the rows' scales spread
 };
 
 struct BenchCase {
@@ -97,7 +98,11 @@ std::vector<int64_t> parse_shape(const std::string& text) {
                "                        and FP8 (per-tensor: one scale group; memoryless_mse\n"
                "                        only, as upstream's imatrix_mse has no TENSOR search),\n"
                "                        MXFP4A16 and MXFP8A16 (groups of 32, E8M0 scales)\n"
-               "  --observers O,...     of memoryless_mse, imatrix_mse (default: both)\n";
+               "  --observers O,...     of memoryless_mse, imatrix_mse (default: both)\n"
+               "  --row-spread B        scale each row by 2^u, u uniform in [-B/2, B/2]\n"
+               "                        (default 0: every row N(0, 0.02^2), as before);\n"
+               "                        real layers' rows differ in scale, which gives a\n"
+               "                        search more distinct values and scales\n";
   std::exit(code);
 }
 
@@ -109,6 +114,11 @@ Options parse_options(int argc, char** argv) {
       o.shapes.clear();
       std::stringstream list(argv[++i]);
       for (std::string item; std::getline(list, item, ',');) o.shapes.push_back(parse_shape(item));
+    } else if (arg == "--row-spread" && i + 1 < argc) {
+      o.row_spread = std::atof(argv[++i]);
+      if (!(o.row_spread >= 0.0 && o.row_spread <= 64.0)) {
+        throw llmc::Error("--row-spread: expected a number of binades in [0, 64]");
+      }
     } else if (arg == "--quick") {
       o.shapes = {{512, 1024}, {256, 2048}};
     } else if (arg == "--repeats" && i + 1 < argc) {
@@ -160,7 +170,11 @@ std::vector<BenchCase> make_cases(const Options& o, llmc::io::TensorMap& tensors
   at::manual_seed(0);
   for (const auto& shape : o.shapes) {
     const std::string name = shape_name(shape);
-    tensors[name] = (at::randn(shape) * 0.02).to(at::kBFloat16);
+    at::Tensor weight = at::randn(shape) * 0.02;
+    if (o.row_spread > 0.0) {
+      weight = weight * at::pow(2.0, (at::rand({shape[0], 1}) - 0.5) * o.row_spread);
+    }
+    tensors[name] = weight.to(at::kBFloat16);
     tensors[name + "/importance"] = at::rand({shape[1]}).pow(4) + 1e-3;
     for (const std::string& scheme : o.schemes) {
       for (const std::string& observer : o.observers) {
@@ -392,6 +406,10 @@ int main(int argc, char** argv) {
       }
     }
     print_table(cases, roofline ? &*roofline : nullptr);
+    if (options.row_spread > 0.0) {
+      std::printf("weights: rows N(0, 0.02^2) scaled by 2^u, u uniform in [%g, %g]\n",
+                  -options.row_spread / 2, options.row_spread / 2);
+    }
     if (options.check) {
       for (const auto& c : cases) {
         if (c.differing_groups > 0) {
