@@ -27,9 +27,13 @@ using llmc::kernels::group_candidate_errors;
 
 namespace {
 
-// The memo's reads need AVX-512; elsewhere the search never builds one.
-bool aten_runs_avx512() {
-  return at::get_cpu_capability() == "AVX512";
+// The memo's reads need AVX-512; elsewhere the search never builds one, and a case that needs
+// it says it was skipped.
+bool skipped_without_avx512() {
+  if (at::get_cpu_capability() == "AVX512") return false;
+  WARN("SKIPPED: the error memo needs AVX-512 (ATen's CPU capability here is " +
+       at::get_cpu_capability() + ")");
+  return true;
 }
 
 QuantizationArgs symmetric_int(int64_t bits, int64_t group) {
@@ -122,11 +126,7 @@ void check_memo_groups(MemoGroups expected, int64_t memo_groups, int64_t groups)
 }  // namespace
 
 TEST_CASE("fused grid search reads the reference's candidate errors from the error memo") {
-  if (!aten_runs_avx512()) {
-    WARN("SKIPPED: the error memo needs AVX-512 (ATen's CPU capability here is " +
-         at::get_cpu_capability() + ")");
-    return;
-  }
+  if (skipped_without_avx512()) return;
   for (const MemoCase& c : memo_cases()) {
     for (const uint64_t seed : {1, 2}) {
       INFO(c.name << ", seed " << seed);
@@ -157,11 +157,7 @@ at::Tensor binade_spread_weight(int64_t rows, int64_t cols, uint64_t seed) {
 }
 
 TEST_CASE("fused grid search sums the error memo's pows in the table pipeline's order") {
-  if (!aten_runs_avx512()) {
-    WARN("SKIPPED: the error memo needs AVX-512 (ATen's CPU capability here is " +
-         at::get_cpu_capability() + ")");
-    return;
-  }
+  if (skipped_without_avx512()) return;
   // The fp32 sums before their rounding to bf16, which would hide most changes of order: the
   // table pipeline's order is ATen's (test_grid_search_sums.cpp checks it against at::sum).
   for (const MemoCase& c : memo_cases()) {
@@ -181,11 +177,7 @@ TEST_CASE("fused grid search sums the error memo's pows in the table pipeline's 
 }
 
 TEST_CASE("fused grid search leaves groups with ATen's scalar pow tails to the table pipeline") {
-  if (!aten_runs_avx512()) {
-    WARN("SKIPPED: the error memo needs AVX-512 (ATen's CPU capability here is " +
-         at::get_cpu_capability() + ")");
-    return;
-  }
+  if (skipped_without_avx512()) return;
   // 515 x 128 values on 3 threads: ATen's pow splits them into chunks of 21974, 21974 and
   // 21972 values, and each chunk's last 22, 22 and 20 values took std::pow: in groups 171, 343
   // and 514.
@@ -204,11 +196,7 @@ TEST_CASE("fused grid search leaves groups with ATen's scalar pow tails to the t
 }
 
 TEST_CASE("fused grid search builds the error memo by itself for a bf16 layer's memoryless_mse") {
-  if (!aten_runs_avx512()) {
-    WARN("SKIPPED: the error memo needs AVX-512 (ATen's CPU capability here is " +
-         at::get_cpu_capability() + ")");
-    return;
-  }
+  if (skipped_without_avx512()) return;
   // Gaussian, as the benchmark's layers: its groups' scales share few bf16 patterns.
   const QuantizationArgs args = symmetric_int(4, 128);
   at::manual_seed(3);
