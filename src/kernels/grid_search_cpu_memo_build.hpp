@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "grid_search_cpu_isa.hpp"
@@ -23,7 +25,12 @@ class ErrorMemoStorage {
  private:
   std::vector<int32_t> row_offset_;
   std::vector<int32_t> block_column_;
-  std::vector<uint16_t> pows_;
+  // The entries: 2 MiB aligned, and left uninitialised (every entry a read can select is
+  // filled; see build).
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint16_t, Free> pows_;
   std::vector<int32_t> order_;
   ErrorMemo memo_;
 };
