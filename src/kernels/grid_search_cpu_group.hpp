@@ -1163,8 +1163,7 @@ void search_groups(const GridSearchProblem& problem, const PowTable& pow_table,
       if constexpr (S::kWidth == 16 && V == ValueType::BFloat16 && E == ValueType::BFloat16 &&
                     (G == Grid::IntSymmetric || G == Grid::IntSymmetricLevels ||
                      G == Grid::IntAsymmetricLevels)) {
-        if (pow_table.memo != nullptr && fixed_passes && !has_tails && !skip_repeats &&
-            count <= kErrorMemoMaxCandidates) {
+        if (pow_table.memo != nullptr && fixed_passes && !has_tails && !skip_repeats) {
           from_memo = memo_candidate_errors<S>(*pow_table.memo, values, size,
                                                candidate_scale + first,
                                                candidate_zero_point + first, count,

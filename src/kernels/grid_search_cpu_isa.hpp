@@ -102,7 +102,7 @@ struct PowTable {
   const float* values = nullptr;
   const uint16_t* bits = nullptr;
   const uint32_t* high_bits = nullptr;
-  // The error memo where the driver built one (error_memo_cpu.hpp), else null.
+  // The error memo where the driver built one (grid_search_cpu_memo_build.hpp), else null.
   const ErrorMemo* memo = nullptr;
 };
 

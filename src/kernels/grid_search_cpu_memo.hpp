@@ -1,7 +1,8 @@
 // Building the error memo, the instruction-set parts (see ErrorMemo in grid_search_cpu_isa.hpp):
 // each group's window of candidate scales, and the memo's entries, computed by the group
-// kernel's own element code. Symmetric int grids on bf16 weights with bf16 errors only; only
-// the AVX-512 file instantiates them (the reads, grid_search_cpu_memo_read.hpp, need AVX-512).
+// kernel's own element code. Int grids on bf16 weights with bf16 errors only (uses_error_memo);
+// only the AVX-512 file instantiates them (the reads, grid_search_cpu_memo_read.hpp, need
+// AVX-512).
 #pragma once
 
 #include <cstdint>

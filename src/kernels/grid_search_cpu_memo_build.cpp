@@ -133,14 +133,16 @@ const ErrorMemo* ErrorMemoStorage::build(const GridSearchProblem& problem,
     fill_error_memo_avx512(problem, pow_table, layout, begin, end);
   });
 
-  // The groups by their first window (a counting sort on its key; no window: after the last).
-  std::vector<int64_t> starts(static_cast<size_t>(kErrorMemoBlockKeys + 2), 0);
+  // The groups by their first window (a counting sort on its stored block, in key order; no
+  // window: after the last).
+  const auto stored = static_cast<int64_t>(blocks.size());
+  std::vector<int64_t> starts(static_cast<size_t>(stored + 2), 0);
   const auto bucket = [&](int64_t group) {
     const int32_t key = keys[group * kErrorMemoWindows];
-    return key < 0 ? kErrorMemoBlockKeys : static_cast<int64_t>(key);
+    return key < 0 ? stored : block_column_[key] / kErrorMemoBlock;
   };
   for (int64_t group = 0; group < groups; ++group) ++starts[bucket(group) + 1];
-  for (int64_t b = 0; b <= kErrorMemoBlockKeys; ++b) starts[b + 1] += starts[b];
+  for (int64_t b = 0; b <= stored; ++b) starts[b + 1] += starts[b];
   order_.resize(static_cast<size_t>(groups));
   for (int64_t group = 0; group < groups; ++group) {
     order_[starts[bucket(group)]++] = static_cast<int32_t>(group);

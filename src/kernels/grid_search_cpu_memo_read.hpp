@@ -4,30 +4,14 @@
 #pragma once
 
 #include <immintrin.h>
-#include <string.h>
 
-#include <climits>
+#include <bit>
 #include <cstdint>
 
 #include "grid_search_cpu_isa.hpp"
 
 namespace llmc::kernels {
 namespace {
-
-inline uint32_t memo_bits_of(float value) {
-  uint32_t bits;
-  memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-// A bf16 scale's 16-bit pattern, or -1 where the memo cannot index it: not a bf16 value, not
-// positive, or inf/NaN (or so close below inf that a window from it would reach them).
-inline int32_t memo_scale_pattern(float scale) {
-  const uint32_t bits = memo_bits_of(scale);
-  const auto pattern = static_cast<int32_t>(bits >> 16);
-  const bool indexable = (bits & 0xFFFFu) == 0 && pattern > 0 && pattern < kErrorMemoPatternEnd;
-  return indexable ? pattern : -1;
-}
 
 // The key of the memo's block of scale patterns holding `pattern` for zero-point index z.
 inline int32_t memo_block_key(int32_t z, int32_t pattern) {
@@ -41,7 +25,9 @@ static_assert(kErrorMemoBlock == 8);
 // A candidate's zero-point index is 0 on symmetric grids (whose errors do not read the zero
 // point) and zero_point - q_min on asymmetric ones, which must be an integer in
 // [0, kErrorMemoZeroPoints). (-0 and +0 share index -q_min: on a level grid their errors are the
-// same, see fill_error_memo.) Scales must be memo patterns (memo_scale_pattern).
+// same, see fill_error_memo.) A scale must be a bf16 value, positive, and below
+// kErrorMemoPatternEnd (not inf or NaN, nor so close below inf that a window from it would reach
+// them).
 struct MemoWindows {
   int count = 0;
   int32_t zero_point[kErrorMemoWindows] = {};  // zero-point index
@@ -151,7 +137,9 @@ bool memo_candidate_errors(const ErrorMemo& memo, const float* values, int64_t s
   for (int w = 0; w < windows.count; ++w) {
     start[w] = memo.block_column[windows.key(w)];
     const int32_t last = memo.block_column[windows.last_key(w)];
-    if (start[w] < 0 || last - start[w] != (windows.last_key(w) - windows.key(w)) * 8) return false;
+    if (start[w] < 0 || last - start[w] != (windows.last_key(w) - windows.key(w)) * kErrorMemoBlock) {
+      return false;
+    }
   }
   const auto add_up = [&]<int kVectors, int kWindows>() {
     __m512i index[kVectors];
@@ -162,7 +150,7 @@ bool memo_candidate_errors(const ErrorMemo& memo, const float* values, int64_t s
     }
     // Value k's pows for the candidates of vector v.
     const auto pows = [&](int64_t k, __m512 (&out)[kVectors]) {
-      const int32_t row = memo.row_offset[memo_bits_of(values[k]) >> 16];
+      const int32_t row = memo.row_offset[std::bit_cast<uint32_t>(values[k]) >> 16];
       __m512i low[kWindows];
       __m512i high[kWindows];
       for (int w = 0; w < kWindows; ++w) {
