@@ -19,6 +19,7 @@
 #include "kernels/grid_search_single_group.hpp"
 #include "support/catch.hpp"
 #include "support/oracle.hpp"
+#include "support/single_group_reference.hpp"
 #include "support/sum_replay.hpp"
 
 using llmc::GridSearchBackend;
@@ -241,37 +242,6 @@ TEST_CASE("fused grid search takes activations with one qparam as a single scale
   CHECK(failures.empty());
 }
 
-namespace {
-
-// The reference loop's error of every candidate (observers/grid_search.cpp, candidate_error):
-// the ATen ops, in the error dtype, summed over (0, -1).
-std::vector<float> reference_errors(const at::Tensor& observed, const QuantizationArgs& args,
-                                    const GridSearchOptions& options,
-                                    const std::optional<at::Tensor>& importance) {
-  const at::Tensor min_val = at::amin(observed, {0, -1}) * options.expand();
-  const at::Tensor max_val = at::amax(observed, {0, -1}) * options.expand();
-  const c10::ScalarType error_dtype =
-      options.error_in_fp32() ? at::kFloat : observed.scalar_type();
-  const at::Tensor observed_for_error = observed.to(error_dtype);
-  QuantizationArgs token_args = args;
-  token_args.strategy(QuantizationStrategy::Token);
-  std::vector<float> errors;
-  for (int64_t i = 0; i < options.num_candidates(); ++i) {
-    const double p = options.shrink_factor(i);
-    const auto [scale, zero_point] =
-        llmc::calculate_qparams(min_val * p, max_val * p, args, std::nullopt);
-    const at::Tensor q =
-        llmc::fake_quantize(observed, scale.unsqueeze(-1), zero_point.unsqueeze(-1), token_args)
-            .to(error_dtype);
-    at::Tensor terms = (q - observed_for_error).abs().pow(options.norm());
-    if (importance) terms = terms * *importance;
-    errors.push_back(terms.sum(at::IntArrayRef{0, -1}).to(at::kFloat).item<float>());
-  }
-  return errors;
-}
-
-}  // namespace
-
 TEST_CASE("fused single-group search computes each candidate's error as the reference does") {
   // The errors themselves, bit for bit: a sum off in its last bits rarely changes the chosen
   // range, but shows here. Sizes below the grain (one thread's sum), of two and of three
@@ -308,7 +278,8 @@ TEST_CASE("fused single-group search computes each candidate's error as the refe
                                                          scheme.args);
             }
             const std::vector<float> expected =
-                reference_errors(observed, scheme.args, loop.options, importance);
+                llmc::test::single_group_reference_errors(observed, scheme.args, loop.options,
+                                                          importance);
             const std::vector<float> got = llmc::kernels::single_group_candidate_errors(
                 observed, scheme.args, loop.options, importance);
             std::string why;  // the flat index of the first differing error is its candidate

@@ -461,7 +461,9 @@ namespace kernels {
 std::vector<float> single_group_candidate_errors(const at::Tensor& observed,
                                                  const QuantizationArgs& args,
                                                  const GridSearchOptions& options,
-                                                 const std::optional<at::Tensor>& importance) {
+                                                 const std::optional<at::Tensor>& importance,
+                                                 ErrorMemoUse value_counts,
+                                                 int64_t* counted_sums) {
   if (!observed.is_cpu() || !single_flat_group(observed)) {
     throw Error("single_group_candidate_errors: a single scale group on CPU only");
   }
@@ -469,7 +471,10 @@ std::vector<float> single_group_candidate_errors(const at::Tensor& observed,
       GridSearchOptions(options).patience(0).patience_zero_means_never(true);
   std::vector<float> errors(static_cast<size_t>(every.num_candidates()),
                             std::numeric_limits<float>::quiet_NaN());
-  run_fused_grid_search(observed, args, every, importance, SearchSeams{errors.data(), false});
+  int64_t counted = 0;
+  run_fused_grid_search(observed, args, every, importance,
+                        SearchSeams{errors.data(), false, value_counts, &counted});
+  if (counted_sums != nullptr) *counted_sums = counted;
   return errors;
 }
 

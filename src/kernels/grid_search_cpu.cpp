@@ -22,6 +22,7 @@
 
 #include "grid_search_cpu_isa.hpp"
 #include "grid_search_cpu_memo_build.hpp"
+#include "grid_search_cpu_value_counts.hpp"
 #include "grid_search_element.hpp"
 
 namespace llmc::kernels {
@@ -139,17 +140,31 @@ void search_single_group(const GridSearchProblem& problem, const PowTable& table
       two_pass ? std::min(threads, (numel + kAtenGrainSize - 1) / kAtenGrainSize) : 1;
   const int64_t chunk = (numel + chunks - 1) / chunks;
   std::vector<float> slots(static_cast<size_t>(two_pass ? threads : 1), 0.0f);
+  // The chunk sums the value counts decide are not replayed.
+  ValueCounts counts;
+  const bool counted = counts.build(problem, chunks, chunk);
+  const ValueTermsFn value_terms = avx512 ? value_terms_avx512(problem) : value_terms_avx2(problem);
+  std::vector<uint8_t> decided(static_cast<size_t>(chunks), 0);
   const auto error_of = [&](int64_t candidate) {
-    at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-      std::vector<float> scratch(static_cast<size_t>(kTensorScratchFloats));
-      for (int64_t c = first; c < last; ++c) {
-        const int64_t begin = c * chunk;
-        const int64_t end = std::min(numel, begin + chunk);
-        if (begin < end) {
-          slots[c] = store(range_sum(problem, table, candidate, begin, end, scratch.data()));
+    std::fill(decided.begin(), decided.end(), 0);
+    int64_t decided_count = 0;
+    if (counted) {
+      decided_count =
+          counts.chunk_sums(problem, table, value_terms, candidate, slots.data(), decided.data());
+      if (problem.memo_group_rounds != nullptr) *problem.memo_group_rounds += decided_count;
+    }
+    if (decided_count < chunks) {
+      at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+        std::vector<float> scratch(static_cast<size_t>(kTensorScratchFloats));
+        for (int64_t c = first; c < last; ++c) {
+          const int64_t begin = c * chunk;
+          const int64_t end = std::min(numel, begin + chunk);
+          if (begin < end && decided[c] == 0) {
+            slots[c] = store(range_sum(problem, table, candidate, begin, end, scratch.data()));
+          }
         }
-      }
-    });
+      });
+    }
     if (!two_pass) return slots[0];
     return store(values_sum(summed, slots.data(), static_cast<int64_t>(slots.size())));
   };

@@ -15,6 +15,10 @@ RangeSumFn range_sum_avx2(const GridSearchProblem& problem) {
   return select_range_sum<Avx2>(problem);
 }
 
+ValueTermsFn value_terms_avx2(const GridSearchProblem& problem) {
+  return select_value_terms<Avx2>(problem);
+}
+
 float values_sum_avx2(ValueType type, const float* values, int64_t count) {
   return values_sum_for(type, values, count);
 }

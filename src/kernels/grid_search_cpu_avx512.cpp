@@ -198,6 +198,10 @@ RangeSumFn range_sum_avx512(const GridSearchProblem& problem) {
   return select_range_sum<Avx512>(problem);
 }
 
+ValueTermsFn value_terms_avx512(const GridSearchProblem& problem) {
+  return select_value_terms<Avx512>(problem);
+}
+
 float values_sum_avx512(ValueType type, const float* values, int64_t count) {
   return values_sum_for(type, values, count);
 }

@@ -126,6 +126,25 @@ using RangeSumFn = float (*)(const GridSearchProblem& problem, const PowTable& p
 constexpr int64_t kTensorScratchFloats = 4 * 1024;
 RangeSumFn range_sum_avx512(const GridSearchProblem& problem);
 RangeSumFn range_sum_avx2(const GridSearchProblem& problem);
+// A single group's error terms for a list of its distinct values instead of its elements (the
+// value counts, grid_search_cpu_value_counts.hpp): terms[d] is values[d]'s term as range_sum
+// computes it for an element holding that value where ATen's pow is vectorised, tail_terms[t]
+// values[tail_values[t]]'s where ATen's pow ran its scalar tail. values, terms and bits hold
+// cpu_padded_size(count) floats (values padded with zeros; bits is scratch).
+struct ValueTerms {
+  const float* values = nullptr;
+  int64_t count = 0;
+  const int32_t* tail_values = nullptr;
+  int64_t tail_count = 0;
+  float* terms = nullptr;
+  float* tail_terms = nullptr;
+  int32_t* bits = nullptr;
+};
+// False, computing nothing, where the candidate's scale is inf (noted as range_sum notes it).
+using ValueTermsFn = bool (*)(const GridSearchProblem& problem, const PowTable& pow_table,
+                              int64_t candidate, const ValueTerms& terms);
+ValueTermsFn value_terms_avx512(const GridSearchProblem& problem);
+ValueTermsFn value_terms_avx2(const GridSearchProblem& problem);
 // ATen's cascade_sum of `count` values of `type` held as floats: the fp32 accumulator.
 float values_sum_avx512(ValueType type, const float* values, int64_t count);
 float values_sum_avx2(ValueType type, const float* values, int64_t count);

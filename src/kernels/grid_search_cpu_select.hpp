@@ -34,6 +34,14 @@ struct RangeSumKernel {
   }
 };
 
+struct ValueTermsKernel {
+  using Fn = ValueTermsFn;
+  template <class S, ValueType V, ValueType E, Grid Plain, Grid Levels>
+  static Fn pick(const GridSearchProblem& problem) {
+    return has_few_levels(problem) ? &value_terms<S, V, E, Levels> : &value_terms<S, V, E, Plain>;
+  }
+};
+
 template <class S, class K, ValueType V, ValueType E>
 typename K::Fn select_grid(const GridSearchProblem& problem) {
   const QuantSpec& quant = problem.quant;
@@ -78,6 +86,11 @@ SearchGroupsFn select_search(const GridSearchProblem& problem) {
 template <class S>
 RangeSumFn select_range_sum(const GridSearchProblem& problem) {
   return select_kernel<S, RangeSumKernel>(problem);
+}
+
+template <class S>
+ValueTermsFn select_value_terms(const GridSearchProblem& problem) {
+  return select_kernel<S, ValueTermsKernel>(problem);
 }
 
 template <class S>

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "grid_search_cpu_group.hpp"
 
@@ -134,26 +135,18 @@ constexpr int64_t kTensorBlock = 1024;
 static_assert(kTensorBlock % (4 * kSumLanes) == 0, "blocks hold whole loads");
 static_assert(4 * kTensorBlock <= kTensorScratchFloats, "range_sum's buffers fit the scratch");
 
-// Candidate `candidate`'s error terms over elements [begin, end) of the single group (problem.
-// group_size elements), summed as InnerSumStream<sum type> sums them: the fp32 accumulator of
-// that range's cascade_sum, before it is stored in the sum's dtype. Each term is computed as in
-// search_groups: quantization_error, then the pow (the table for a 16-bit E with a general
-// exponent; std::pow on ATen's scalar tails), times importance when given. `scratch` holds
-// kTensorScratchFloats floats.
 // GCC 12 reports its own intrinsics' `__m512 __Y = __Y` (_mm512_undefined_*, the don't-care
-// inputs of masked ops) as used uninitialized once inlined here, though not in search_groups,
-// which inlines the same code: a false positive, silenced for this function only.
+// inputs of masked ops) as used uninitialized once inlined in the functions below, though not in
+// search_groups, which inlines the same code: a false positive, silenced for these only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
-template <class S, ValueType V, ValueType E, Grid G>
-float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t candidate,
-                int64_t begin, int64_t end, float* scratch) {
-  float* values = scratch;
-  float* errors = values + kTensorBlock;
-  float* bases = errors + kTensorBlock;
-  auto* bits = reinterpret_cast<int32_t*>(bases + kTensorBlock);
-  // The candidate's qparams as search_groups computes them (lane 0 of a vector: its shrink
-  // factor p as a float, then shrink and lanes_qparams).
+
+// Candidate `candidate`'s qparams as search_groups computes them (lane 0 of a vector: its
+// shrink factor p as a float, then shrink and lanes_qparams); nullopt, noted, where its scale is
+// inf (the dispatcher then hands the search to the reference).
+template <class S, ValueType V, Grid G>
+std::optional<CandidateVecs<S>> single_group_qparams(const GridSearchProblem& problem,
+                                                     int64_t candidate) {
   float p[S::kWidth] = {};
   float scale[S::kWidth];
   float zero_point[S::kWidth];
@@ -163,12 +156,46 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
                            zero_point);
   if (!(scale[0] < __builtin_inff())) {
     note_infinite_scale(problem);
-    return __builtin_nanf("");
+    return std::nullopt;
   }
-  const CandidateVecs<S> qparams =
-      candidate_vecs<S, V, G>(GroupQParams{scale[0], zero_point[0]}, LevelIntegers(problem.quant));
+  return candidate_vecs<S, V, G>(GroupQParams{scale[0], zero_point[0]},
+                                 LevelIntegers(problem.quant));
+}
+
+// The error terms of `padded` values (a whole number of vectors of S) as the kernels compute
+// them where ATen's pow is vectorised: quantization_error, then the pow (the table for a 16-bit
+// E with a general exponent). `errors` holds the values' errors before the pow on entry (their
+// bases) and the terms on return; `bits` is scratch for `padded` words.
+template <class S, ValueType E>
+void vector_pows(const GridSearchProblem& problem, const PowTable& table, float* errors,
+                 int32_t* bits, int64_t count, int64_t padded) {
+  if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
+    if (table.values != nullptr) {
+      for (int64_t k = 0; k < padded; k += S::kWidth) {
+        S::store_bits(bits + k, S::template bits16<E>(S::load(errors + k)));
+      }
+      look_up_pows(table.values, bits, errors, count);
+      return;
+    }
+  }
+  apply_pow<S, E>(errors, padded, problem.pow);
+}
+
+// Candidate `candidate`'s error terms over elements [begin, end) of the single group (problem.
+// group_size elements), summed as InnerSumStream<sum type> sums them: the fp32 accumulator of
+// that range's cascade_sum, before it is stored in the sum's dtype. Each term is computed as in
+// search_groups: quantization_error, then the pow (vector_pows; std::pow on ATen's scalar
+// tails), times importance when given. `scratch` holds kTensorScratchFloats floats.
+template <class S, ValueType V, ValueType E, Grid G>
+float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t candidate,
+                int64_t begin, int64_t end, float* scratch) {
+  float* values = scratch;
+  float* errors = values + kTensorBlock;
+  float* bases = errors + kTensorBlock;
+  auto* bits = reinterpret_cast<int32_t*>(bases + kTensorBlock);
+  const std::optional<CandidateVecs<S>> qparams = single_group_qparams<S, V, G>(problem, candidate);
+  if (!qparams) return __builtin_nanf("");
   const bool weighted = problem.importance != nullptr;
-  const bool look_up = table.values != nullptr;
   ScalarTails tails(problem);
 
   constexpr ValueType kSummed = E;  // the weighted sum is fp32: InnerSumStream<Float32> below
@@ -181,22 +208,12 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
     constexpr int64_t kValueBytes = V == ValueType::Float32 ? 4 : 2;
     load_group<S, V>(static_cast<const char*>(problem.observed) + block * kValueBytes, 0, count,
                      padded, values);
-    quantization_errors<S, V, E, G>(values, padded, qparams, problem.quant, false, problem.pow,
+    quantization_errors<S, V, E, G>(values, padded, *qparams, problem.quant, false, problem.pow,
                                     [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
     // ATen's scalar tails in this block keep their bases for std::pow.
     tails.seek(block, block + count);
     tails.for_each([&](int64_t k) { bases[k] = errors[k]; });
-    bool looked_up = false;
-    if constexpr (E != ValueType::Float32) {  // (a table is for 16-bit errors only)
-      if (look_up) {
-        for (int64_t k = 0; k < padded; k += S::kWidth) {
-          S::store_bits(bits + k, S::template bits16<E>(S::load(errors + k)));
-        }
-        look_up_pows(table.values, bits, errors, count);
-        looked_up = true;
-      }
-    }
-    if (!looked_up) apply_pow<S, E>(errors, padded, problem.pow);
+    vector_pows<S, E>(problem, table, errors, bits, count, padded);
     tails.for_each([&](int64_t k) { errors[k] = scalar_pow<S, E>(bases[k], problem.pow); });
     if (weighted) {
       const float* importance = problem.importance + block;
@@ -211,6 +228,33 @@ float range_sum(const GridSearchProblem& problem, const PowTable& table, int64_t
     }
   }
   return weighted ? products.total() : plain.total();
+}
+
+// The terms range_sum sums, for a list of distinct values instead of the group's elements
+// (ValueTerms in grid_search_cpu_isa.hpp). The values' errors are computed in blocks of
+// kTensorBlock, with the same quantization_errors and vector_pows as range_sum's.
+template <class S, ValueType V, ValueType E, Grid G>
+bool value_terms(const GridSearchProblem& problem, const PowTable& table, int64_t candidate,
+                 const ValueTerms& terms) {
+  const std::optional<CandidateVecs<S>> qparams = single_group_qparams<S, V, G>(problem, candidate);
+  if (!qparams) return false;
+  for (int64_t block = 0; block < terms.count; block += kTensorBlock) {
+    const int64_t count = terms.count - block < kTensorBlock ? terms.count - block : kTensorBlock;
+    const int64_t padded = cpu_padded_size(count);
+    float* errors = terms.terms + block;
+    quantization_errors<S, V, E, G>(terms.values + block, padded, *qparams, problem.quant, false,
+                                    problem.pow,
+                                    [&](int64_t k, typename S::Vec e) { S::store(errors + k, e); });
+    for (int64_t t = 0; t < terms.tail_count; ++t) {
+      const int64_t k = terms.tail_values[t] - block;
+      if (k >= 0 && k < count) terms.tail_terms[t] = errors[k];
+    }
+    vector_pows<S, E>(problem, table, errors, terms.bits, count, padded);
+  }
+  for (int64_t t = 0; t < terms.tail_count; ++t) {
+    terms.tail_terms[t] = scalar_pow<S, E>(terms.tail_terms[t], problem.pow);
+  }
+  return true;
 }
 #pragma GCC diagnostic pop
 

@@ -52,8 +52,9 @@ struct ScalarRange {
 };
 
 // CPU: whether a search that can read its errors from an error memo (uses_error_memo,
-// grid_search_cpu_isa.hpp) builds one: where its estimated cost pays (Auto), never, or
-// wherever it applies (tests).
+// grid_search_cpu_isa.hpp) builds one, and whether a single-group search sums its errors from
+// counts of its values (grid_search_cpu_value_counts.hpp): where the estimated cost pays
+// (Auto), never, or wherever it applies (tests).
 enum class ErrorMemoUse : int8_t { Auto, Never, Always };
 
 struct GridSearchProblem {
@@ -97,7 +98,8 @@ struct GridSearchProblem {
   int32_t* infinite_scale = nullptr;
   ErrorMemoUse error_memo = ErrorMemoUse::Auto;
   // CPU, for tests: when set, receives how many (group, round) searches read the error memo
-  // (relaxed atomic adds, from any thread).
+  // (relaxed atomic adds, from any thread), or in a single-group search how many chunk sums
+  // the value counts decided.
   int64_t* memo_group_rounds = nullptr;
   // CUDA only: ATen's CUDA summation order for the error rows (aten_cuda_sum_order.hpp):
   // vectors of cuda_sum_vec values (0: the strided, unvectorised order) over

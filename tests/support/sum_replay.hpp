@@ -71,4 +71,9 @@ float replay_weighted_pass_sum(const float* errors, const float* importance, int
 float replay_range_sum(const float* values, int64_t size, SumDtype dtype);
 float replay_values_sum(const float* values, int64_t count, SumDtype dtype);
 
+// The most inexact fp32 additions on any term's path through that cascade_sum of `size` values
+// of a 16-bit dtype (an addition with an exactly zero operand is exact, so it does not count):
+// InnerSumStream's order, replayed with a depth in place of each accumulator.
+int64_t replay_range_sum_depth(int64_t size);
+
 }  // namespace llmc::test

@@ -1,6 +1,7 @@
 // Built with -mavx2 -mf16c -ffp-contract=off (tests/CMakeLists.txt), like the AVX2 kernel.
 #include "support/sum_replay.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -260,6 +261,41 @@ float replay_range_sum(const float* values, int64_t size, SumDtype dtype) {
 
 float replay_values_sum(const float* values, int64_t count, SumDtype dtype) {
   return kernels::values_sum_for(value_type_of(dtype), values, count);
+}
+
+namespace {
+
+// A partial sum's most inexact additions on a path from one of its terms; an empty (exactly
+// zero) accumulator adds exactly.
+struct AddDepth {
+  int64_t depth = 0;
+  bool nonzero = false;
+  AddDepth& operator+=(const AddDepth& other) {
+    if (!other.nonzero) return *this;
+    if (!nonzero) {
+      *this = other;
+    } else {
+      depth = std::max(depth, other.depth) + 1;
+    }
+    return *this;
+  }
+};
+
+}  // namespace
+
+int64_t replay_range_sum_depth(int64_t size) {
+  // InnerSumStream<bf16>: below one load, scalar_inner_sum (a chain of size - 1 adds at most);
+  // else each load adds its two halves, the loads go through CascadeRowSum, and total() adds the
+  // values past the last load to 0, then the 8 lanes.
+  constexpr int64_t kLoad = 16;
+  if (size < kLoad) return size > 1 ? size - 1 : 0;
+  kernels::CascadeRowSum<AddDepth> lanes(size / kLoad);
+  for (int64_t load = 0; load < size / kLoad; ++load) lanes.push(AddDepth{1, true});
+  AddDepth total;
+  for (int64_t k = 0; k < size % kLoad; ++k) total += AddDepth{0, true};
+  const AddDepth lane = lanes.total();
+  for (int l = 0; l < 8; ++l) total += lane;
+  return total.depth;
 }
 
 }  // namespace llmc::test
