@@ -25,6 +25,27 @@ struct Avx2 {
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static Vec set1(float v) { return _mm256_set1_ps(v); }
   static float first(Vec v) { return _mm256_cvtss_f32(v); }
+  // out[c * 8 + r] = in[r * stride + c] for r, c < 8: unpacks and shuffles of 32-bit, 64-bit
+  // and 128-bit pieces.
+  static void transpose_tile(const float* in, int64_t stride, float* out) {
+    Vec r[8];
+    Vec t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * stride);
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {
+      r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int j = 0; j < 4; ++j) {
+      _mm256_storeu_ps(out + j * 8, _mm256_permute2f128_ps(r[j], r[j + 4], 0x20));
+      _mm256_storeu_ps(out + (j + 4) * 8, _mm256_permute2f128_ps(r[j], r[j + 4], 0x31));
+    }
+  }
 
   static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
   static Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }

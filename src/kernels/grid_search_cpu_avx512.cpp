@@ -20,6 +20,33 @@ struct Avx512 {
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec set1(float v) { return _mm512_set1_ps(v); }
   static float first(Vec v) { return _mm512_cvtss_f32(v); }
+  // out[c * 16 + r] = in[r * stride + c] for r, c < 16: unpacks and shuffles of 32-bit, 64-bit
+  // and 128-bit pieces (64 shuffles where element copies took 256 loads and stores).
+  static void transpose_tile(const float* in, int64_t stride, float* out) {
+    Vec r[16];
+    Vec t[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(in + i * stride);
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+      r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 4; ++j) {
+        t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+        t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+      }
+    }
+    for (int j = 0; j < 8; ++j) {
+      _mm512_storeu_ps(out + j * 16, _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88));
+      _mm512_storeu_ps(out + (j + 8) * 16, _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd));
+    }
+  }
 
   static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
   static Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }

@@ -96,13 +96,37 @@ void search_group_lanes(const GridSearchProblem& problem, const PowTable& pow_ta
     float lane_max[kWidth] = {};
     float lane_best_error[kWidth] = {};
     float lane_best[kWidth] = {};
+    // A whole block's groups are kWidth consecutive rows of `size` values (and of importance,
+    // where their rows are consecutive too): whole tiles are transposed into the element-major
+    // buffers, where element-by-element copies had taken a quarter of the kernel's time
+    // (1024x4096 MXFP8 imatrix_mse). The values go through `bases` as floats first (it is
+    // written only later, by the error passes).
+    const bool tiles = lanes == kWidth && size % kWidth == 0;
+    const int64_t first_row = weighted ? first_group % problem.importance_rows : 0;
+    const bool importance_tiles = tiles && weighted && first_row + kWidth <= problem.importance_rows;
+    if (tiles) {
+      constexpr int64_t kValueBytes = V == ValueType::Float32 ? 4 : 2;
+      load_group<S, V>(static_cast<const char*>(problem.observed) + first_group * size * kValueBytes,
+                       0, kWidth * size, kWidth * size, buffers.bases);
+      for (int64_t k = 0; k < size; k += kWidth) {
+        S::transpose_tile(buffers.bases + k, size, buffers.values + k * kWidth);
+      }
+    }
+    if (importance_tiles) {
+      const float* rows = problem.importance + first_row * size;
+      for (int64_t k = 0; k < size; k += kWidth) {
+        S::transpose_tile(rows + k, size, buffers.importance + k * kWidth);
+      }
+    }
     for (int64_t lane = 0; lane < kWidth; ++lane) {
       const int64_t group = first_group + lane;
-      for (int64_t k = 0; k < size; ++k) {
-        buffers.values[k * kWidth + lane] =
-            lane < lanes ? load_scalar<V>(problem.observed, group * size + k) : 0.0f;
+      if (!tiles) {
+        for (int64_t k = 0; k < size; ++k) {
+          buffers.values[k * kWidth + lane] =
+              lane < lanes ? load_scalar<V>(problem.observed, group * size + k) : 0.0f;
+        }
       }
-      if (weighted) {
+      if (weighted && !importance_tiles) {
         const float* row = problem.importance + (group % problem.importance_rows) * size;
         for (int64_t k = 0; k < size; ++k) {
           buffers.importance[k * kWidth + lane] = lane < lanes ? row[k] : 0.0f;
