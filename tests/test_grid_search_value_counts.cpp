@@ -209,3 +209,36 @@ TEST_CASE("fused grid search replays a chunk sum that lies on a rounding midpoin
     CHECK(decided == chunks * static_cast<int64_t>(got.size()) - 1);
   }
 }
+
+TEST_CASE("fused grid search counts values under Auto only where the counts are the cheaper") {
+  // A bf16 weight of few distinct values (Gaussian) takes its sums from the counts; an fp16
+  // one of nearly all-distinct values (a ramp over fp16's range) is replayed, as is a weight of
+  // fewer than 2^16 elements. All three give the reference's errors.
+  const ThreadCount thread_count(1);
+  const QuantizationArgs args = tensor_args(QuantizationArgs().num_bits(8));
+  const GridSearchOptions options = GridSearchOptions::mse();
+  at::manual_seed(5);
+  struct Case {
+    std::string name;
+    at::Tensor weight;
+    bool counted;
+  };
+  const std::vector<Case> cases = {
+      {"bf16 Gaussian", (at::randn({1, 100000}) * 0.05).to(at::kBFloat16), true},
+      {"fp16 ramp", at::linspace(-60000.0, 60000.0, 100000).view({1, -1}).to(at::kHalf), false},
+      {"bf16 Gaussian, small", (at::randn({1, 60000}) * 0.05).to(at::kBFloat16), false},
+  };
+  for (const Case& c : cases) {
+    const at::Tensor observed = llmc::flatten_for_calibration(c.weight, "weight", args);
+    const std::vector<float> expected =
+        llmc::test::single_group_reference_errors(observed, args, options, std::nullopt);
+    int64_t decided = 0;
+    const std::vector<float> got = llmc::kernels::single_group_candidate_errors(
+        observed, args, options, std::nullopt, ErrorMemoUse::Auto, &decided);
+    std::string why;
+    INFO(c.name << ": " << decided << " sums decided by the counts");
+    CHECK(llmc::test::bit_equal(at::tensor(got), at::tensor(expected), &why));
+    INFO(why);
+    CHECK((decided > 0) == c.counted);
+  }
+}

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 
 #include "grid_search_sum_bound.hpp"
@@ -94,6 +95,14 @@ bool ValueCounts::build(const GridSearchProblem& problem, int64_t chunks, int64_
   for (const int64_t k : tail_elements) {
     if (index[patterns[k]] < 0) index[patterns[k]] = static_cast<int32_t>(distinct_++);
   }
+  // Each candidate's terms cost about a replayed element per distinct value, and its chunk
+  // sums a multiply-add per distinct value in each chunk (in parallel over the chunks): where
+  // that is not well below a replay of the chunk's elements (weights of nearly all-distinct
+  // values), Auto replays.
+  if (problem.error_memo == ErrorMemoUse::Auto && distinct_ * 4 > chunk) {
+    distinct_ = 0;
+    return false;
+  }
   const int64_t padded = cpu_padded_size(std::max<int64_t>(distinct_, 1));
   values_.assign(static_cast<size_t>(padded), 0.0f);
   counts_.assign(static_cast<size_t>(chunks * padded), 0.0);
@@ -130,22 +139,26 @@ int64_t ValueCounts::chunk_sums(const GridSearchProblem& problem, const PowTable
                            tail_terms_.data(),  bits_.data()};
   if (!terms(problem, table, candidate, request)) return 0;
   const auto padded = static_cast<int64_t>(values_.size());
-  int64_t count = 0;
-  for (int64_t c = 0; c < chunks_; ++c) {
-    const double* counts = counts_.data() + c * padded;
-    double exact = 0.0;
-    for (int64_t d = 0; d < distinct_; ++d) exact += counts[d] * terms_[d];
-    for (size_t t = 0; t < tail_values_.size(); ++t) {
-      if (tail_chunks_[t] == c) exact += tail_terms_[t];
+  std::atomic<int64_t> count{0};
+  // One chunk per thread where the products are many enough to pay for the parallel region.
+  const int64_t grain = chunks_ * distinct_ >= kValueCountsMinSize ? 1 : chunks_;
+  at::parallel_for(0, chunks_, grain, [&](int64_t first, int64_t last) {
+    for (int64_t c = first; c < last; ++c) {
+      const double* counts = counts_.data() + c * padded;
+      double exact = 0.0;
+      for (int64_t d = 0; d < distinct_; ++d) exact += counts[d] * terms_[d];
+      for (size_t t = 0; t < tail_values_.size(); ++t) {
+        if (tail_chunks_[t] == c) exact += tail_terms_[t];
+      }
+      if (const std::optional<float> sum =
+              decided_for(problem.value_type, exact, relative_error_[c])) {
+        slots[c] = *sum;
+        decided[c] = 1;
+        count.fetch_add(1, std::memory_order_relaxed);
+      }
     }
-    if (const std::optional<float> sum =
-            decided_for(problem.value_type, exact, relative_error_[c])) {
-      slots[c] = *sum;
-      decided[c] = 1;
-      ++count;
-    }
-  }
-  return count;
+  });
+  return count.load();
 }
 
 }  // namespace llmc::kernels

@@ -25,9 +25,9 @@ class ValueCounts {
  public:
   // Counts the values of each of the single group's `chunks` chunks of `chunk` elements (the
   // two-pass reduction's split; one chunk when ATen sums on one thread), where
-  // problem.error_memo asks for it (Auto: kValueCountsMinSize elements or more) and the sums
-  // are 16-bit (16-bit weights; no importance; errors in the weight dtype). False, counting
-  // nothing, elsewhere.
+  // problem.error_memo asks for it (Auto: kValueCountsMinSize elements or more, with fewer
+  // distinct values than a quarter of a chunk's elements) and the sums are 16-bit (16-bit
+  // weights; no importance; errors in the weight dtype). False, keeping nothing, elsewhere.
   bool build(const GridSearchProblem& problem, int64_t chunks, int64_t chunk);
 
   // Candidate `candidate`'s sum of each chunk, stored in the weight dtype, into slots[c], with
