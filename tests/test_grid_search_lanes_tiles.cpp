@@ -7,13 +7,13 @@
 #include <llmc/observers/helpers.hpp>
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <string>
 #include <vector>
 
 #include "support/catch.hpp"
 #include "support/oracle.hpp"
+#include "support/thread_count.hpp"
 
 using llmc::GridSearchBackend;
 using llmc::GridSearchOptions;
@@ -40,11 +40,10 @@ TEST_CASE("fused grid search transposes whole lane blocks of values and importan
       {"mse", GridSearchOptions::mse()},
       {"imatrix", GridSearchOptions::imatrix()},
   };
-  const int previous_threads = at::get_num_threads();
   std::vector<std::string> failures;
   uint64_t seed = 4400;
   for (const int threads : {1, 3}) {
-    at::set_num_threads(threads);
+    const llmc::test::ThreadCount thread_count(threads);
     for (const int64_t cols : {768, 1024}) {
       for (const c10::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
         at::manual_seed(seed++);
@@ -76,7 +75,6 @@ TEST_CASE("fused grid search transposes whole lane blocks of values and importan
       }
     }
   }
-  at::set_num_threads(previous_threads);
   for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
 }

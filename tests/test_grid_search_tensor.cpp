@@ -21,31 +21,19 @@
 #include "support/oracle.hpp"
 #include "support/single_group_reference.hpp"
 #include "support/sum_replay.hpp"
+#include "support/thread_count.hpp"
 
 using llmc::GridSearchBackend;
 using llmc::GridSearchOptions;
 using llmc::QuantizationArgs;
 using llmc::QuantizationStrategy;
 using llmc::QuantizationType;
+using llmc::test::ThreadCount;
 using llmc::test::SumDtype;
 
 namespace {
 
 constexpr int64_t kGrain = 32768;  // at::internal::GRAIN_SIZE
-
-// Restores ATen's thread count when a case ends, even by an exception.
-class ThreadCount {
- public:
-  explicit ThreadCount(int threads) : previous_(at::get_num_threads()) {
-    at::set_num_threads(threads);
-  }
-  ~ThreadCount() { at::set_num_threads(previous_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int previous_;
-};
 
 // `size` non-negative values of `dtype` (as floats) spread over 20 binades, so that any change
 // of summation order changes an fp32 sum; small enough that fp16 sums stay finite.

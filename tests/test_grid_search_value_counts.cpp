@@ -19,29 +19,17 @@
 #include "support/oracle.hpp"
 #include "support/single_group_reference.hpp"
 #include "support/sum_replay.hpp"
+#include "support/thread_count.hpp"
 
 using llmc::GridSearchOptions;
 using llmc::QuantizationArgs;
 using llmc::QuantizationStrategy;
 using llmc::QuantizationType;
+using llmc::test::ThreadCount;
 using llmc::kernels::ErrorMemoUse;
 using llmc::kernels::ValueType;
 
 namespace {
-
-// Restores ATen's thread count when a case ends, even by an exception.
-class ThreadCount {
- public:
-  explicit ThreadCount(int threads) : previous_(at::get_num_threads()) {
-    at::set_num_threads(threads);
-  }
-  ~ThreadCount() { at::set_num_threads(previous_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int previous_;
-};
 
 QuantizationArgs tensor_args(QuantizationArgs args) {
   return args.strategy(QuantizationStrategy::Tensor).validated();
